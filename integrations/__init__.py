@@ -1,0 +1,1 @@
+"""CRM, scheduling and ticketing behind small protocols, with a reference SQL implementation."""

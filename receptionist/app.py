@@ -1,0 +1,95 @@
+"""The Flask application factory: `create_app(settings=None)`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, Request, jsonify
+from sqlalchemy.engine import Engine
+
+from receptionist.config import Settings
+from receptionist.db import init_db, make_engine
+from receptionist.engine import World
+from receptionist.nlu import NluEngine
+from receptionist.service import CallService
+from receptionist.telephony import twiml
+from receptionist.telephony.voice import bp as voice_bp
+from receptionist.telephony.voice import utc_now
+from receptionist.world import load_world
+
+log = logging.getLogger("receptionist")
+
+
+@dataclass
+class Receptionist:
+    """What the blueprints share, kept in `app.extensions["receptionist"]`."""
+
+    settings: Settings
+    world: World
+    engine: Engine
+    service: CallService
+    clock: Callable[[], datetime] = utc_now
+
+    def public_url(self, request: Request) -> str:
+        """The URL Twilio signed: PUBLIC_BASE_URL + path behind a proxy, else the request URL."""
+        if self.settings.public_base_url:
+            path = request.full_path if request.query_string else request.path
+            return self.settings.public_base_url + path
+        return request.url
+
+    def urls(self, turn: int) -> twiml.Urls:
+        """Callback URLs for the next TwiML document of a call."""
+        return twiml.Urls(gather=f"/twilio/gather?turn={turn}", dial="/twilio/dial?handoff={handoff}",
+                          whisper="/twilio/whisper?handoff={handoff}", voicemail="/twilio/voicemail",
+                          dial_timeout=self.world.matrix.fallback.dial_timeout)
+
+    def front_desk(self) -> str:
+        """The number every failure falls back to."""
+        return self.world.profile.targets["front_desk"].number
+
+
+def build_nlu(settings: Settings, world: World) -> NluEngine:
+    """The NLU engine the settings ask for."""
+    if settings.nlu_engine != "spacy":
+        raise ValueError(f"NLU_ENGINE={settings.nlu_engine!r} is not available; use 'spacy'")
+    from receptionist.nlu.spacy_engine import SpacyNlu
+
+    return SpacyNlu(settings.nlu_model_dir, tz=world.profile.tz)
+
+
+def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None,
+               integrations: Any = None, crm: Any = None,
+               clock: Callable[[], datetime] | None = None) -> Flask:
+    """Build the app: load and check the flows, open the database, load the NLU model."""
+    settings = settings or Settings.from_env()
+    world = load_world(settings.flows_dir, settings.nlu_data_dir)
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    if settings.seed_demo_data:
+        from integrations.seed import seed_demo
+
+        with engine.begin() as conn:
+            seed_demo(conn, world.profile)
+    if not settings.twilio_auth_token:
+        if settings.allow_unsigned:
+            log.warning("!!! RECEPTIONIST_ALLOW_UNSIGNED_WEBHOOKS=1: webhook signatures are NOT "
+                        "checked. Never run like this on a public address. !!!")
+        else:
+            log.warning("TWILIO_AUTH_TOKEN is not set: every webhook will be refused (403)")
+    service = CallService(world, engine, nlu or build_nlu(settings, world),
+                          integrations=integrations, crm=crm)
+    app = Flask(__name__)
+    app.extensions["receptionist"] = Receptionist(settings, world, engine, service,
+                                                  clock or utc_now)
+    app.register_blueprint(voice_bp)
+
+    @app.get("/health")
+    def health() -> Any:
+        return jsonify(status="ok", nlu=service.nlu.name, flows=sorted(world.flows.flows),
+                       database=engine.dialect.name)
+
+    return app

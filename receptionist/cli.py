@@ -1,0 +1,264 @@
+"""The `receptionist` command: serve, call, demo, nlu, db, outbox, flows."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import secrets
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from receptionist.config import Settings
+from receptionist.errors import ReceptionistError
+
+DEMO_SCRIPT = ["I'd like to book a cleaning", "Maria Garcia", "March 3rd, 1985",
+               "next Wednesday at 2 pm", "yes please", "no, that's all"]
+DEMO_CALLER = "+14135550999"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.command != "serve" else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.run(args) or 0)
+    except ReceptionistError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="receptionist", description=(
+        "An AI receptionist on Twilio: call flows as data, an escalation matrix, local NLU."))
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the Twilio webhook server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.set_defaults(run=_serve)
+
+    call = sub.add_parser("call", help="play Twilio against the receptionist (text turns)")
+    call.add_argument("--url", help="a running server's base URL (default: in-process)")
+    call.add_argument("--say", action="append", default=[], help="a caller line (repeatable); "
+                      "'DTMF:0' presses keys, '<silence>' stays silent; default: lines from stdin")
+    call.add_argument("--json", action="store_true", help="print one JSON object per call")
+    call.add_argument("--batch", type=Path, help="JSONL file, one call per line: "
+                      '{"from": "+1...", "say": ["...", ...]}')
+    call.add_argument("--from", dest="caller", default="+14135550142", help="caller ID")
+    call.add_argument("--at", help="practice-local time of the call, e.g. 2026-11-23T10:00 "
+                      "(in-process only; default now)")
+    call.add_argument("--dial-status", default="completed",
+                      choices=["completed", "no-answer", "busy", "failed"],
+                      help="what happens when the receptionist transfers (default: answered)")
+    call.set_defaults(run=_call)
+
+    demo = sub.add_parser("demo", help="run a scripted booking call through the webhook path")
+    demo.set_defaults(run=_demo)
+
+    nlu = sub.add_parser("nlu", help="train or use the NLU engine")
+    nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
+    train = nlu_sub.add_parser("train", help="train from nlu_data/")
+    train.add_argument("--engine", default="spacy", choices=["spacy"])
+    train.set_defaults(run=_nlu_train)
+    parse = nlu_sub.add_parser("parse", help="text lines on stdin -> JSONL intents and entities")
+    parse.add_argument("--engine", default="spacy", choices=["spacy"])
+    parse.set_defaults(run=_nlu_parse)
+
+    dbp = sub.add_parser("db", help="database tasks")
+    db_sub = dbp.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("init", help="create tables and the demo patients").set_defaults(run=_db_init)
+
+    outbox = sub.add_parser("outbox", help="deliver queued CRM write-backs")
+    outbox.add_subparsers(dest="outbox_command", required=True).add_parser(
+        "run", help="deliver every due row once").set_defaults(run=_outbox_run)
+
+    flows = sub.add_parser("flows", help="flow tools")
+    flows.add_subparsers(dest="flows_command", required=True).add_parser(
+        "check", help="validate flows, escalation matrix and profile").set_defaults(run=_flows_check)
+    return p
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from receptionist.app import create_app
+
+    app = create_app()
+    app.run(host=args.host, port=args.port, threaded=True)
+    return 0
+
+
+def _clock(at: str | None, settings: Settings) -> Callable[[], datetime] | None:
+    if not at:
+        return None
+    from receptionist.world import load_world
+
+    tz = load_world(settings.flows_dir).profile.tz
+    moment = datetime.fromisoformat(at)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    started = datetime.now(UTC)
+    return lambda: moment + (datetime.now(UTC) - started)
+
+
+def in_process_caller(at: str | None = None, dial_status: str = "completed") -> Any:
+    """A Caller wired to an in-process app that trusts a signing token of its own."""
+    from receptionist.app import create_app
+    from receptionist.caller import Caller, flask_transport
+
+    token = secrets.token_hex(16)
+    settings = replace(Settings.from_env(), twilio_auth_token=token, public_base_url="")
+    app = create_app(settings, clock=_clock(at, settings))
+    return Caller(flask_transport(app), token, dial_status=dial_status), app
+
+
+def _call(args: argparse.Namespace) -> int:
+    from receptionist.caller import Caller, http_transport
+
+    if args.url:
+        token = Settings.from_env().twilio_auth_token
+        if not token:
+            print("error: set TWILIO_AUTH_TOKEN to the server's token to sign requests",
+                  file=sys.stderr)
+            return 2
+        caller = Caller(http_transport(), token, base_url=args.url, dial_status=args.dial_status)
+    else:
+        caller, _ = in_process_caller(args.at, args.dial_status)
+    scripts = _scripts(args)
+    for number, lines in scripts:
+        result = caller.call(lines, caller=number)
+        if args.json:
+            print(json.dumps(result.as_json()), flush=True)
+        else:
+            _print_call(result)
+    return 0
+
+
+def _scripts(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    if args.batch:
+        scripts = []
+        for n, line in enumerate(args.batch.read_text().splitlines(), 1):
+            if line.strip():
+                try:
+                    item = json.loads(line)
+                    scripts.append((item.get("from") or args.caller, list(item["say"])))
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise ReceptionistError(f"{args.batch}:{n}: expected "
+                                            '{"from": ..., "say": [...]}: ' + str(exc)) from exc
+        return scripts
+    lines = args.say or [ln.rstrip("\n") for ln in sys.stdin if ln.strip()]
+    return [(args.caller, lines)]
+
+
+def _print_call(result: Any) -> None:
+    for turn in result.turns:
+        if turn["caller"] is not None:
+            print(f"  caller:       {turn['caller']}")
+        print(f"  receptionist: {turn['receptionist']}")
+    if result.whisper:
+        print(f"  (whisper to staff: {result.whisper})")
+    o = result.outcome
+    print(f"  -> {o.get('status')}; flow={o.get('flow')} disposition={o.get('disposition')} "
+          f"escalation={o.get('escalation')} transfer_to={o.get('transfer_to')}")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+    from integrations.sql import appointments, contacts
+
+    caller, app = in_process_caller()
+    print(f"Demo call to {app.extensions['receptionist'].world.profile.name} "
+          "through the signed Twilio webhook path:\n")
+    result = caller.call(DEMO_SCRIPT, caller=DEMO_CALLER)
+    _print_call(result)
+    with app.extensions["receptionist"].engine.connect() as conn:
+        row = conn.execute(sa.select(appointments, contacts.c.first_name, contacts.c.last_name)
+                           .join(contacts).order_by(appointments.c.id.desc()).limit(1)).first()
+    if row is not None and result.outcome.get("disposition") == "booked":
+        print(f"\nBooked in the scheduler: appointment #{row.id}, {row.first_name} "
+              f"{row.last_name}, {row.appointment_type} with {row.provider_id}, "
+              f"{row.start:%Y-%m-%d %H:%M} UTC, status {row.status}")
+        return 0
+    print("\nThe demo call did not end in a booking.", file=sys.stderr)
+    return 1
+
+
+def _nlu_train(args: argparse.Namespace) -> int:
+    from receptionist.nlu.data import load_training_data
+    from receptionist.nlu.spacy_engine import train
+
+    settings = Settings.from_env()
+    data = load_training_data([settings.nlu_data_dir])
+    print(f"training the spaCy intent classifier on {len(data.examples)} examples, "
+          f"{len(data.intents)} intents", file=sys.stderr)
+
+    def progress(epoch: int, total: int, loss: float) -> None:
+        bar = "#" * int(30 * epoch / total)
+        print(f"\r  [{bar:<30}] epoch {epoch}/{total} loss {loss:.3f}", end="", file=sys.stderr)
+
+    meta = train(data, settings.nlu_model_dir, progress=progress)
+    print(f"\nmodel written to {settings.nlu_model_dir} in {meta['train_seconds']} s",
+          file=sys.stderr)
+    return 0
+
+
+def _nlu_parse(args: argparse.Namespace) -> int:
+    from receptionist.nlu.spacy_engine import SpacyNlu
+    from receptionist.profile import load_profile
+
+    settings = Settings.from_env()
+    tz = load_profile(settings.flows_dir / "practice.yaml").tz
+    nlu = SpacyNlu(settings.nlu_model_dir, tz=tz)
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        if not text.strip():
+            continue
+        r = nlu.parse(text)
+        print(json.dumps({"text": text, "intent": r.intent, "confidence": r.confidence,
+                          "entities": [e.model_dump(mode="json") for e in r.entities]}),
+              flush=True)
+    return 0
+
+
+def _db_init(args: argparse.Namespace) -> int:
+    from integrations.seed import seed_demo
+    from receptionist.db import init_db, make_engine
+    from receptionist.profile import load_profile
+
+    settings = Settings.from_env()
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    with engine.begin() as conn:
+        seeded = seed_demo(conn, load_profile(settings.flows_dir / "practice.yaml"))
+    print(f"tables ready on {engine.dialect.name}" + ("; demo patients added" if seeded else ""))
+    return 0
+
+
+def _outbox_run(args: argparse.Namespace) -> int:
+    from receptionist.app import create_app
+
+    app = create_app()
+    delivered, failed = app.extensions["receptionist"].service.drain_outbox()
+    print(f"delivered {delivered}, failed {failed} (failed rows are retried later)")
+    return 0 if failed == 0 else 1
+
+
+def _flows_check(args: argparse.Namespace) -> int:
+    from receptionist.world import load_world
+
+    settings = Settings.from_env()
+    world = load_world(settings.flows_dir, settings.nlu_data_dir)
+    for flow in world.flows.flows.values():
+        print(f"ok  {flow.flow:20s} {flow.kind:9s} {len(flow.steps):2d} steps  "
+              f"intents: {', '.join(flow.intents) or '-'}")
+    print(f"ok  escalation matrix: {', '.join(n for n, _ in world.matrix.ordered())}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""The I/O side of a call: NLU before the engine, one transaction per event, actions, outbox."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+
+from integrations.sql import SqlIntegrations
+from receptionist import engine as call_engine
+from receptionist import executor, store
+from receptionist.actions import RunAction, Transfer
+from receptionist.engine import World
+from receptionist.errors import MalformedWebhook
+from receptionist.events import ActionResult, CallStarted, SpeechRecognized
+from receptionist.nlu import NluEngine
+from receptionist.state import CallState
+
+log = logging.getLogger("receptionist.service")
+MAX_ACTIONS_PER_EVENT = 20
+
+
+@dataclass
+class Outcome:
+    """What one event led to: the new state, the actions to render, stored handoff ids."""
+
+    state: CallState
+    actions: list[Any]
+    handoff_ids: dict[int, int]  # index in actions -> handoff row id
+
+
+Renderer = Callable[[Outcome], str]
+IntegrationsFactory = Callable[[Connection], Any]
+
+
+class CallService:
+    """Feed events to the engine, run its actions and keep everything in the database."""
+
+    def __init__(self, world: World, engine: Engine, nlu: NluEngine,
+                 integrations: IntegrationsFactory | None = None,
+                 crm: IntegrationsFactory | None = None) -> None:
+        self.world, self.db, self.nlu = world, engine, nlu
+        self.integrations = integrations or (lambda conn: SqlIntegrations(conn, world.profile))
+        self.crm = crm or self.integrations
+
+    def understand(self, event: Any) -> Any:
+        """Attach the NLU result to a speech event (outside the transaction: no I/O inside)."""
+        if isinstance(event, SpeechRecognized) and event.nlu is None and event.text.strip():
+            local = event.at.astimezone(self.world.profile.tz)
+            return event.model_copy(update={"nlu": self.nlu.parse(event.text, now=local)})
+        return event
+
+    def handle(self, sid: str, event: Any, render: Renderer, *, key: str | None = None) -> str:
+        """Process one event of a call atomically and return the rendered response."""
+        event = self.understand(event)
+        with self.db.begin() as conn:
+            if key is not None:
+                previous = store.seen_request(conn, key)
+                if previous is not None:
+                    log.info("call %s: repeated webhook, answering as before", sid)
+                    return previous
+            started = time.perf_counter()
+            state = store.load_state(conn, sid)
+            if state is None and not isinstance(event, CallStarted):
+                raise MalformedWebhook(f"unknown CallSid {sid}: the call never started here")
+            new = state is None
+            outcome = self._decide(conn, state, event)
+            outcome.handoff_ids = {i: store.add_handoff(conn, sid, a)
+                                   for i, a in enumerate(outcome.actions)
+                                   if isinstance(a, Transfer)}
+            store.save_state(conn, outcome.state, new=new)
+            store.add_turn(conn, sid, event, outcome.state, outcome.actions,
+                           (time.perf_counter() - started) * 1000)
+            if outcome.state.phase == "ended" and event.kind == "call_ended":
+                store.save_disposition(conn, outcome.state, executor.summarise(outcome.state))
+            response = render(outcome)
+            if key is not None:
+                store.remember_request(conn, key, sid, response)
+        if event.kind == "call_ended":
+            self.drain_outbox()
+        return response
+
+    def _decide(self, conn: Connection, state: CallState | None, event: Any) -> Outcome:
+        if isinstance(event, CallStarted) and state is not None:
+            from receptionist.actions import Gather
+
+            return Outcome(state, [Gather(prompt=state.last_prompt)], {})  # Twilio re-asked
+        state, pending = call_engine.step(self.world, state, event)
+        output: list[Any] = []
+        for _ in range(MAX_ACTIONS_PER_EVENT):
+            if not pending:
+                break
+            action = pending.pop(0)
+            if not isinstance(action, RunAction):
+                output.append(action)
+                continue
+            result = self._run(conn, state, action, event.at)
+            state, more = call_engine.step(self.world, state, result)
+            pending = more + pending
+        return Outcome(state, output, {})
+
+    def _run(self, conn: Connection, st: CallState, action: RunAction, at: Any) -> ActionResult:
+        ctx = executor.ActionContext(
+            integrations=self.integrations(conn), profile=self.world.profile,
+            call_sid=st.call_sid, caller=st.caller, now=at, state=st,
+            enqueue=lambda kind, payload: store.enqueue(conn, kind, payload))
+        savepoint = conn.begin_nested()
+        try:
+            data = executor.run(ctx, action.name, action.args)
+            savepoint.commit()
+            return ActionResult(at=at, name=action.name, ok=True, data=data)
+        except Exception as exc:  # noqa: BLE001 - any integration failure becomes a result
+            savepoint.rollback()
+            log.warning("call %s: action %s failed: %s", st.call_sid, action.name, exc)
+            return ActionResult(at=at, name=action.name, ok=False, error=str(exc))
+
+    def drain_outbox(self) -> tuple[int, int]:
+        """Deliver due outbox rows to the CRM; return (delivered, failed). Failures are retried."""
+        delivered = failed = 0
+        with self.db.begin() as conn:
+            rows = store.due_outbox(conn)
+        for row in rows:
+            with self.db.begin() as conn:
+                savepoint = conn.begin_nested()
+                try:
+                    self._deliver(conn, row)
+                    savepoint.commit()
+                    store.outbox_done(conn, row.id)
+                    delivered += 1
+                except Exception as exc:  # noqa: BLE001 - the row keeps the error and retries
+                    savepoint.rollback()
+                    store.outbox_failed(conn, row, f"{type(exc).__name__}: {exc}")
+                    log.warning("outbox %s (%s) failed: %s", row.id, row.kind, exc)
+                    failed += 1
+        return delivered, failed
+
+    def _deliver(self, conn: Connection, row: Any) -> None:
+        if row.kind != "crm_timeline":
+            raise ValueError(f"unknown outbox kind {row.kind}")
+        p = row.payload
+        self.crm(conn).append_timeline(p.get("contact_id"), p.get("phone") or "", "call",
+                                       p.get("summary") or "", p)

@@ -1,0 +1,127 @@
+"""Reading and writing calls, turns, handoffs, dispositions, idempotency keys and the outbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from receptionist import db
+from receptionist.actions import Transfer
+from receptionist.state import CallState
+
+MAX_OUTBOX_ATTEMPTS = 8
+
+
+def seen_request(conn: Connection, key: str) -> str | None:
+    """The response already given to this exact webhook request, if Twilio is retrying it."""
+    return conn.execute(sa.select(db.webhook_requests.c.response)
+                        .where(db.webhook_requests.c.key == key)).scalar_one_or_none()
+
+
+def remember_request(conn: Connection, key: str, call_sid: str, response: str) -> None:
+    """Keep a response so a retried request gets it again instead of a second turn."""
+    conn.execute(db.webhook_requests.insert().values(key=key, call_sid=call_sid,
+                                                     response=response, created_at=db.utcnow()))
+
+
+def load_state(conn: Connection, sid: str, *, lock: bool = True) -> CallState | None:
+    """Read a call's state, locking its row (PostgreSQL) so turns of one call never interleave."""
+    query = sa.select(db.calls.c.state).where(db.calls.c.sid == sid)
+    if lock and conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    raw = conn.execute(query).scalar_one_or_none()
+    return CallState.model_validate(raw) if raw is not None else None
+
+
+def save_state(conn: Connection, st: CallState, *, new: bool) -> None:
+    """Insert or update the call row from its state."""
+    values = {"caller": st.caller, "called": st.called, "status": st.status,
+              "call_type": st.call_type, "escalation": st.escalation,
+              "transfer_to": st.transfer_to, "disposition": st.disposition,
+              "state": st.model_dump(mode="json"), "updated_at": db.utcnow()}
+    if st.phase == "ended":
+        values["ended_at"] = db.utcnow()
+    if new:
+        conn.execute(db.calls.insert().values(sid=st.call_sid, started_at=db.to_db(st.started_at),
+                                              version=1, **values))
+    else:
+        conn.execute(db.calls.update().where(db.calls.c.sid == st.call_sid)
+                     .values(version=db.calls.c.version + 1, **values))
+
+
+def add_turn(conn: Connection, sid: str, event: Any, st: CallState, actions: list[Any],
+             duration_ms: float) -> None:
+    """Record one event and what was decided about it."""
+    seq = conn.execute(sa.select(sa.func.count()).select_from(db.turns)
+                       .where(db.turns.c.call_sid == sid)).scalar_one() + 1
+    nlu = getattr(event, "nlu", None)
+    reply = " ".join(getattr(a, "text", None) or getattr(a, "prompt", "") for a in actions
+                     if getattr(a, "kind", "") in ("say", "gather", "voicemail")).strip()
+    conn.execute(db.turns.insert().values(
+        call_sid=sid, seq=seq, event=event.kind, caller_text=getattr(event, "text", None),
+        digits=getattr(event, "digits", None), nlu=nlu.model_dump(mode="json") if nlu else None,
+        decision=st.decision, reply=reply or None,
+        actions=[a.model_dump(mode="json") for a in actions], at=db.to_db(event.at),
+        duration_ms=round(duration_ms, 3)))
+
+
+def add_handoff(conn: Connection, sid: str, action: Transfer) -> int:
+    """Store the handoff's context (transcript, intent, slots, sentiment, reason)."""
+    h = action.handoff
+    return int(conn.execute(db.handoffs.insert().values(
+        call_sid=sid, category=h.category, reason=h.reason, target=h.target, number=h.number,
+        whisper=h.whisper, transcript=[list(t) for t in h.transcript], intent=h.intent,
+        slots=h.slots, sentiment=h.sentiment, created_at=db.utcnow())).inserted_primary_key[0])
+
+
+def handoff(conn: Connection, handoff_id: int) -> Any:
+    """One handoff row."""
+    return conn.execute(sa.select(db.handoffs).where(db.handoffs.c.id == handoff_id)).one_or_none()
+
+
+def set_dial_status(conn: Connection, handoff_id: int, status: str) -> None:
+    """Record whether the person answered."""
+    conn.execute(db.handoffs.update().where(db.handoffs.c.id == handoff_id)
+                 .values(dial_status=status))
+
+
+def save_disposition(conn: Connection, st: CallState, summary: str) -> None:
+    """Write (or replace) the call's structured disposition."""
+    conn.execute(db.dispositions.delete().where(db.dispositions.c.call_sid == st.call_sid))
+    conn.execute(db.dispositions.insert().values(
+        call_sid=st.call_sid, call_type=st.call_type, disposition=st.disposition,
+        status=st.status, escalation=st.escalation, summary=summary,
+        data={"call_types": st.call_types, "dispositions": st.dispositions,
+              "transfer_to": st.transfer_to, "turns": st.turns}, created_at=db.utcnow()))
+
+
+def enqueue(conn: Connection, kind: str, payload: dict[str, Any]) -> None:
+    """Add a command to the durable outbox (same transaction as the turn)."""
+    conn.execute(db.outbox.insert().values(kind=kind, payload=payload, status="pending",
+                                           attempts=0, next_attempt_at=db.utcnow(),
+                                           created_at=db.utcnow()))
+
+
+def due_outbox(conn: Connection, limit: int = 50) -> list[Any]:
+    """Pending outbox rows whose next attempt is due."""
+    return list(conn.execute(sa.select(db.outbox).where(
+        db.outbox.c.status == "pending", db.outbox.c.next_attempt_at <= db.utcnow())
+        .order_by(db.outbox.c.id).limit(limit)))
+
+
+def outbox_done(conn: Connection, row_id: int) -> None:
+    """Mark an outbox row delivered."""
+    conn.execute(db.outbox.update().where(db.outbox.c.id == row_id).values(
+        status="done", done_at=db.utcnow(), attempts=db.outbox.c.attempts + 1))
+
+
+def outbox_failed(conn: Connection, row: Any, error: str) -> None:
+    """Record a failed attempt; back off exponentially; give up (keeping the row) at the limit."""
+    attempts = row.attempts + 1
+    conn.execute(db.outbox.update().where(db.outbox.c.id == row.id).values(
+        attempts=attempts, last_error=error[:500],
+        status="failed" if attempts >= MAX_OUTBOX_ATTEMPTS else "pending",
+        next_attempt_at=db.utcnow() + timedelta(seconds=30 * 2 ** attempts)))

@@ -1,0 +1,1 @@
+"""The Twilio edge: webhooks in, TwiML out."""

@@ -1,0 +1,72 @@
+"""Render the engine's actions as TwiML with twilio's VoiceResponse. The only TwiML builder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from receptionist.actions import Gather, Hangup, Say, Transfer, Voicemail
+
+VOICE = {"voice": "Polly.Joanna", "language": "en-US"}
+APOLOGY = ("I'm sorry, something went wrong on our side. "
+           "Let me transfer you to our front desk.")
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Where Twilio should send the next request for one call."""
+
+    gather: str
+    dial: str  # format with handoff=<id>
+    whisper: str  # format with handoff=<id>
+    voicemail: str
+    dial_timeout: int = 20
+
+
+def render(actions: list[Any], handoff_ids: dict[int, int], urls: Urls) -> str:
+    """Turn actions into one TwiML document."""
+    vr = VoiceResponse()
+    for index, action in enumerate(actions):
+        if isinstance(action, Say):
+            vr.say(action.text, **VOICE)
+        elif isinstance(action, Gather):
+            gather = vr.gather(input="speech dtmf", action=urls.gather, method="POST",
+                               speech_timeout="auto", timeout=6, language="en-US",
+                               action_on_empty_result=True,
+                               hints=", ".join(action.hints) or None)
+            gather.say(action.prompt, **VOICE)
+        elif isinstance(action, Transfer):
+            hid = handoff_ids[index]
+            dial = vr.dial(action=urls.dial.format(handoff=hid), method="POST",
+                           timeout=urls.dial_timeout)
+            dial.number(action.handoff.number, url=urls.whisper.format(handoff=hid),
+                        method="POST")
+        elif isinstance(action, Voicemail):
+            vr.say(action.prompt, **VOICE)
+            vr.record(action=urls.voicemail, method="POST", max_length=action.max_seconds,
+                      play_beep=True, timeout=5)
+        elif isinstance(action, Hangup):
+            vr.hangup()
+    return str(vr)
+
+
+def whisper(text: str) -> str:
+    """What the staff member hears before being connected."""
+    vr = VoiceResponse()
+    vr.say(text, **VOICE)
+    return str(vr)
+
+
+def fallback(front_desk: str) -> str:
+    """The answer to any internal failure: apologise and transfer, never a 500 or silence."""
+    vr = VoiceResponse()
+    vr.say(APOLOGY, **VOICE)
+    vr.dial(front_desk)
+    return str(vr)
+
+
+def empty() -> str:
+    """An empty response (status callbacks)."""
+    return str(VoiceResponse())

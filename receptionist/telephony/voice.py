@@ -1,0 +1,219 @@
+"""The voice blueprint: Twilio's webhooks, signature-checked, turned into engine events."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.request_validator import RequestValidator
+
+from receptionist import store
+from receptionist.errors import MalformedWebhook
+from receptionist.events import (
+    CallEnded, CallStarted, DialFinished, DtmfPressed, NoInput, SpeechRecognized,
+    VoicemailRecorded,
+)
+from receptionist.service import Outcome
+from receptionist.telephony import twiml
+
+bp = Blueprint("voice", __name__, url_prefix="/twilio")
+log = logging.getLogger("receptionist.voice")
+SID = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
+FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+def _app() -> Any:
+    return current_app.extensions["receptionist"]
+
+
+def _xml(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/xml")
+
+
+@bp.before_request
+def check_signature() -> None:
+    """Refuse any request Twilio did not sign (403), and any that is not a form post (400)."""
+    rec = _app()
+    token = rec.settings.twilio_auth_token
+    if not token:
+        if rec.settings.allow_unsigned:
+            return
+        abort(Response("webhook signing is not configured: set TWILIO_AUTH_TOKEN", 403))
+    url = rec.public_url(request)
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not RequestValidator(token).validate(url, request.form, signature):
+        log.warning("refused unsigned or forged webhook to %s", request.path)
+        abort(Response("invalid or missing X-Twilio-Signature", 403))
+
+
+def _form(name: str, required: bool = True) -> str:
+    if request.mimetype != "application/x-www-form-urlencoded":
+        raise MalformedWebhook("expected a form post (application/x-www-form-urlencoded), got "
+                               f"{request.mimetype or 'no content type'}")
+    value = request.form.get(name, "")
+    if required and not value:
+        raise MalformedWebhook(f"missing required field {name}")
+    return value
+
+
+def _sid() -> str:
+    sid = _form("CallSid")
+    if not SID.match(sid):
+        raise MalformedWebhook("CallSid must be letters and digits (at most 64)")
+    return sid
+
+
+def _now() -> datetime:
+    return _app().clock()
+
+
+def _key() -> str:
+    blob = request.full_path + "|" + "&".join(f"{k}={v}" for k, v in sorted(request.form.items()))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _handle(sid: str, event: Any) -> Response:
+    rec = _app()
+
+    def render(outcome: Outcome) -> str:
+        return twiml.render(outcome.actions, outcome.handoff_ids, rec.urls(outcome.state.turns))
+
+    return _xml(rec.service.handle(sid, event, render, key=_key()))
+
+
+def _guarded(build: Any) -> Response:
+    """Run a webhook; malformed input is a 400 that says why; any other failure still transfers."""
+    sid = request.form.get("CallSid", "?")
+    try:
+        return build()
+    except MalformedWebhook as exc:
+        log.info("malformed webhook %s: %s", request.path, exc)
+        return Response(f"malformed Twilio request: {exc}", status=400, mimetype="text/plain")
+    except Exception:  # noqa: BLE001 - the caller must never hear silence or get a 500
+        log.exception("call %s: internal error on %s; transferring to the front desk",
+                      sid, request.path)
+        return _xml(twiml.fallback(_app().front_desk()))
+
+
+@bp.post("/voice")
+def voice() -> Response:
+    """A new call: greet the caller."""
+    return _guarded(lambda: _handle(_sid(), CallStarted(
+        at=_now(), call_sid=_sid(), caller=_form("From", required=False) or "anonymous",
+        called=_form("To", required=False))))
+
+
+@bp.post("/gather")
+def gather() -> Response:
+    """The caller answered (speech or keys) or stayed silent."""
+
+    def build() -> Response:
+        sid = _sid()
+        if not request.args.get("turn", "").isdigit():
+            raise MalformedWebhook("query parameter turn must be a number")
+        speech, digits = _form("SpeechResult", False).strip(), _form("Digits", False).strip()
+        if digits:
+            event: Any = DtmfPressed(at=_now(), digits=digits)
+        elif speech:
+            confidence = _form("Confidence", False)
+            event = SpeechRecognized(at=_now(), text=speech,
+                                     asr_confidence=float(confidence) if _is_float(confidence)
+                                     else None)
+        else:
+            event = NoInput(at=_now())
+        return _handle(sid, event)
+
+    return _guarded(build)
+
+
+def _is_float(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+@bp.post("/status")
+def status() -> Response:
+    """Twilio's status callback: a final status closes the call record."""
+
+    def build() -> Response:
+        sid, call_status = _sid(), _form("CallStatus")
+        if call_status not in FINAL_STATUSES:
+            return _xml(twiml.empty())
+        rec = _app()
+        return _xml(rec.service.handle(sid, CallEnded(at=_now(), status=call_status),
+                                       lambda _o: twiml.empty(), key=_key()))
+
+    return _guarded(build)
+
+
+def _handoff_id() -> int:
+    raw = request.args.get("handoff", "")
+    if not raw.isdigit():
+        raise MalformedWebhook("query parameter handoff must be a number")
+    return int(raw)
+
+
+@bp.post("/whisper")
+def whisper() -> Response:
+    """What the staff member hears before the caller is connected."""
+
+    def build() -> Response:
+        hid = _handoff_id()
+        with _app().engine.connect() as conn:
+            row = store.handoff(conn, hid)
+        if row is None:
+            raise MalformedWebhook(f"unknown handoff {hid}")
+        return _xml(twiml.whisper(row.whisper))
+
+    return _guarded(build)
+
+
+@bp.post("/dial")
+def dial() -> Response:
+    """The transfer finished; if nobody answered, fall back to voicemail and a callback ticket."""
+
+    def build() -> Response:
+        sid, hid = _sid(), _handoff_id()
+        dial_status = _form("DialCallStatus")
+        with _app().engine.begin() as conn:
+            store.set_dial_status(conn, hid, dial_status)
+        return _handle(sid, DialFinished(at=_now(), status=dial_status))
+
+    return _guarded(build)
+
+
+@bp.post("/voicemail")
+def voicemail() -> Response:
+    """The caller left a voicemail."""
+
+    def build() -> Response:
+        duration = _form("RecordingDuration", False)
+        return _handle(_sid(), VoicemailRecorded(
+            at=_now(), recording_url=_form("RecordingUrl", False),
+            duration=int(duration) if duration.isdigit() else 0))
+
+    return _guarded(build)
+
+
+@bp.get("/outcome")
+def outcome() -> Response:
+    """A call's outcome as recorded (used by `receptionist call --url`); signed like the rest."""
+    sid = request.args.get("CallSid", "")
+    with _app().engine.connect() as conn:
+        state = store.load_state(conn, sid, lock=False)
+    if state is None:
+        return Response(f"unknown CallSid {sid}", status=404, mimetype="text/plain")
+    return Response(json.dumps(state.outcome()), mimetype="application/json")
+
+
+def utc_now() -> datetime:
+    """The default clock."""
+    return datetime.now(UTC)
