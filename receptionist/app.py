@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
                clock: Callable[[], datetime] | None = None) -> Flask:
     """Build the app: load and check the flows, open the database, load the NLU model."""
     settings = settings or Settings.from_env()
+    clock = clock or utc_now
     world = load_world(settings.flows_dir, settings.nlu_data_dir)
     engine = make_engine(settings.database_url)
     init_db(engine)
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
         from integrations.seed import seed_demo
 
         with engine.begin() as conn:
-            seed_demo(conn, world.profile)
+            seed_demo(conn, world.profile, now=clock())
     if not settings.twilio_auth_token:
         if settings.allow_unsigned:
             log.warning("!!! RECEPTIONIST_ALLOW_UNSIGNED_WEBHOOKS=1: webhook signatures are NOT "
@@ -83,8 +84,7 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
     service = CallService(world, engine, nlu or build_nlu(settings, world),
                           integrations=integrations, crm=crm)
     app = Flask(__name__)
-    app.extensions["receptionist"] = Receptionist(settings, world, engine, service,
-                                                  clock or utc_now)
+    app.extensions["receptionist"] = Receptionist(settings, world, engine, service, clock)
     app.register_blueprint(voice_bp)
 
     @app.get("/health")

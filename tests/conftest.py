@@ -1,0 +1,95 @@
+import json
+import os
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from receptionist.app import create_app
+from receptionist.caller import Caller, flask_transport
+from receptionist.config import ROOT, Settings
+from receptionist.db import init_db, make_engine, metadata
+from receptionist.nlu.data import load_training_data
+from receptionist.nlu.spacy_engine import SpacyNlu, _digest, train
+
+TOKEN = "test-auth-token-0123456789abcdef"
+NY = ZoneInfo("America/New_York")
+MONDAY_10AM = datetime(2026, 11, 23, 10, 0, tzinfo=NY)  # office open
+MONDAY_9PM = datetime(2026, 11, 23, 21, 0, tzinfo=NY)  # office closed
+
+
+@pytest.fixture(scope="session")
+def nlu_model_dir(tmp_path_factory):
+    """The trained model from setup when it matches nlu_data/, else one trained for this run."""
+    data = load_training_data([ROOT / "nlu_data"])
+    trained = Settings().nlu_model_dir
+    meta = trained / "meta.json"
+    if meta.exists() and json.loads(meta.read_text()).get("data_sha256") == _digest(data):
+        return trained
+    out = tmp_path_factory.mktemp("nlu")
+    train(data, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def nlu(nlu_model_dir):
+    return SpacyNlu(nlu_model_dir, tz=NY)
+
+
+@pytest.fixture
+def clock():
+    """A settable practice clock; tests move it to after hours with clock.now = ..."""
+
+    class Clock:
+        now = MONDAY_10AM
+
+        def __call__(self):
+            return self.now
+
+    return Clock()
+
+
+@pytest.fixture
+def settings(tmp_path, nlu_model_dir):
+    return replace(Settings(), database_url=f"sqlite:///{tmp_path / 'test.sqlite3'}",
+                   twilio_auth_token=TOKEN, nlu_model_dir=nlu_model_dir)
+
+
+@pytest.fixture
+def app(settings, nlu, clock):
+    return create_app(settings, nlu=nlu, clock=clock)
+
+
+@pytest.fixture
+def caller(app):
+    return Caller(flask_transport(app), TOKEN)
+
+
+@pytest.fixture
+def db(app):
+    return app.extensions["receptionist"].engine
+
+
+def rows(engine, table, *where):
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(table).where(*where)))
+
+
+@pytest.fixture
+def pg_url():
+    url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {url} is not reachable: {exc}")
+    import integrations.sql  # noqa: F401
+
+    metadata.drop_all(engine)
+    init_db(engine)
+    engine.dispose()
+    return url
