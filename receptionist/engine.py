@@ -285,7 +285,7 @@ def _dial_done(world: World, st: CallState, event: DialFinished, out: Actions) -
         st.decision = "handoff answered"
         out.append(Hangup())
         return
-    st.phase, st.status = "voicemail", "voicemail"
+    st.phase, st.status, st.disposition = "voicemail", "voicemail", "callback_ticket"
     st.decision = f"handoff not answered ({event.status}): voicemail and callback ticket"
     st.transcript.append(("system", f"transfer to {st.transfer_to} not answered ({event.status})"))
     out.append(RunAction(name="create_ticket", args={

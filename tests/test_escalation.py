@@ -1,0 +1,159 @@
+"""The escalation matrix: honoured at every step of every flow, at once, with context."""
+
+import shutil
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from integrations.sql import tickets
+from receptionist.db import handoffs
+from receptionist.errors import AlwaysEscalateDisabled, UnknownTarget
+from receptionist.escalation import load_matrix
+from receptionist.profile import load_profile
+from receptionist.config import ROOT
+from tests.conftest import MONDAY_9PM, rows
+
+# A complete conversation per call type; escalations are injected before each of its lines.
+SCRIPTS = {
+    "book_appointment": ["I'd like to book a cleaning", "Maria Garcia", "March 3rd 1985",
+                         "next Wednesday at 2 pm", "yes"],
+    "reschedule_cancel": ["I need to reschedule my appointment", "Maria Garcia",
+                          "March 3rd 1985", "next Thursday at 11 am", "yes"],
+    "practice_info": ["where can I park"],
+    "insurance_billing": ["what's my balance", "balance", "Maria Garcia", "March 3rd 1985"],
+    "take_message": ["I'd like to leave a message for Dr. Lee", "John Smith", "this number",
+                     "please call me about my crown"],
+}
+ALWAYS = {
+    "safety": "my face is swollen and I can't breathe",
+    "minors_vulnerable": "I'm calling for my grandson and there's a custody order",
+    "mental_health": "honestly I've been thinking about hurting myself",
+    "legal_complaint": "I want a refund or I'm calling my lawyer",
+    "human_request": "can I talk to a real person",
+}
+TARGET = {"safety": "front_desk", "minors_vulnerable": "office_manager",
+          "mental_health": "front_desk", "legal_complaint": "office_manager",
+          "human_request": "front_desk"}
+
+
+@pytest.mark.parametrize("flow", sorted(SCRIPTS))
+def test_the_scripts_complete_without_escalation(caller, flow):
+    result = caller.call(SCRIPTS[flow] + ["no thanks"], caller="+14135550123")
+    assert result.outcome["flow"] == flow
+    assert result.outcome["escalation"] is None, result.turns
+
+
+@pytest.mark.parametrize("category", sorted(ALWAYS))
+@pytest.mark.parametrize("flow", sorted(SCRIPTS))
+def test_always_escalate_is_honoured_at_every_step(caller, flow, category):
+    script = SCRIPTS[flow]
+    for cut in range(len(script)):
+        result = caller.call(script[:cut] + [ALWAYS[category]], caller="+14135550123")
+        where = f"{flow} after {cut} lines"
+        assert result.outcome["escalation"] == category, (where, result.turns)
+        assert result.outcome["transfer_to"] == TARGET[category], where
+        assert result.outcome["status"] == "transferred", where
+        last = result.turns[-1]["receptionist"]
+        assert "?" not in last, f"re-prompted instead of transferring ({where}): {last}"
+
+
+def test_dtmf_zero_mid_slot_transfers_without_a_reprompt(caller):
+    result = caller.call(["I'd like to book a cleaning", "Maria Garcia", "DTMF:0"],
+                         caller="+14135550123")
+    assert result.outcome["escalation"] == "human_request"
+    assert result.outcome["transfer_to"] == "front_desk"
+
+
+def test_a_safety_phrase_while_giving_a_date_is_honoured_at_once(caller):
+    result = caller.call(["book a checkup", "Maria Garcia", "March 3rd 1985",
+                          "Tuesday, wait, the bleeding won't stop"], caller="+14135550123")
+    assert result.outcome["escalation"] == "safety"
+
+
+def test_warm_handoff_whispers_a_summary_and_keeps_the_context(caller, db):
+    result = caller.call(["I'd like to book a cleaning", "Maria Garcia",
+                          "this is ridiculous, let me speak to a human"], caller="+14135550999")
+    assert result.whisper is not None
+    assert "Caller asked for a person" in result.whisper and "Maria Garcia" in result.whisper
+    [h] = rows(db, handoffs)
+    assert h.category == "human_request" and h.target == "front_desk"
+    assert h.number == "+14135550101" and h.dial_status == "completed"
+    assert h.slots["full_name"] == "Maria Garcia"
+    assert ["caller", "I'd like to book a cleaning"] in h.transcript
+    assert h.sentiment < 0
+    assert h.intent is not None
+
+
+def test_after_hours_safety_goes_to_the_on_call_dentist(caller, clock):
+    clock.now = MONDAY_9PM
+    result = caller.call(["there's a lot of blood and it won't stop bleeding"])
+    assert result.outcome["escalation"] == "safety"
+    assert result.outcome["transfer_to"] == "on_call"
+
+
+def test_nobody_answers_so_the_caller_leaves_voicemail_and_a_callback_ticket(app, db):
+    from receptionist.caller import Caller, flask_transport
+    from tests.conftest import TOKEN
+
+    caller = Caller(flask_transport(app), TOKEN, dial_status="no-answer")
+    result = caller.call(["I want to talk to a person", "Hi it's John, please call me back"])
+    assert result.outcome["status"] == "voicemail"
+    assert result.outcome["disposition"] == "callback_ticket"
+    [ticket] = rows(db, tickets)
+    assert ticket.kind == "callback" and ticket.data["category"] == "human_request"
+    assert ticket.recording_url.startswith("https://api.twilio.com/recordings/RE")
+    assert "saved" in result.turns[-1]["receptionist"]
+
+
+def test_out_of_scope_goes_to_a_person_in_hours_and_to_a_callback_after_hours(caller, clock, db):
+    in_hours = caller.call(["can you order me a pizza"])
+    assert in_hours.outcome["flow"] == "out_of_scope"
+    assert in_hours.outcome["transfer_to"] == "front_desk"
+    clock.now = MONDAY_9PM
+    after = caller.call(["can you order me a pizza", "John Smith", "this number",
+                         "just wondering about pizza"])
+    assert after.outcome["flow"] == "out_of_scope"
+    assert after.outcome["transfer_to"] is None
+    assert after.outcome["disposition"] == "callback_ticket"
+    [ticket] = rows(db, tickets)
+    assert ticket.data["callback_number"] == "+14135550142"
+
+
+def test_two_misunderstood_turns_hand_over_instead_of_guessing(caller):
+    result = caller.call(["blorp fizzle wumpus", "zzzz qqqq xxxx"])
+    assert result.outcome["escalation"] == "low_confidence"
+    assert "didn't quite get that" in result.turns[1]["receptionist"]
+
+
+@pytest.mark.parametrize("category", ["safety", "minors_vulnerable", "mental_health",
+                                      "legal_complaint", "human_request"])
+def test_an_always_escalate_category_cannot_be_disabled(tmp_path, category):
+    text = (ROOT / "flows" / "escalation.yaml").read_text()
+    marker = f"  {category}:\n"
+    broken = tmp_path / "escalation.yaml"
+    broken.write_text(text.replace(marker, marker + "    enabled: false\n", 1))
+    profile = load_profile(ROOT / "flows" / "practice.yaml")
+    with pytest.raises(AlwaysEscalateDisabled, match=f"'{category}' cannot be disabled"):
+        load_matrix(broken, profile)
+
+
+def test_a_route_to_an_unknown_target_refuses_to_load(tmp_path):
+    text = (ROOT / "flows" / "escalation.yaml").read_text()
+    broken = tmp_path / "escalation.yaml"
+    broken.write_text(text.replace("after_hours: on_call}", "after_hours: nobody}", 1))
+    with pytest.raises(UnknownTarget, match="'nobody'"):
+        load_matrix(broken, load_profile(ROOT / "flows" / "practice.yaml"))
+
+
+def test_a_broken_escalation_file_stops_start_up(tmp_path, settings, nlu, clock):
+    from dataclasses import replace
+
+    from receptionist.app import create_app
+
+    flows = tmp_path / "flows"
+    shutil.copytree(ROOT / "flows", flows)
+    text = (flows / "escalation.yaml").read_text()
+    (flows / "escalation.yaml").write_text(text.replace("  human_request:\n",
+                                                        "  human_request:\n    enabled: false\n"))
+    with pytest.raises(AlwaysEscalateDisabled):
+        create_app(replace(settings, flows_dir=flows), nlu=nlu, clock=clock)
