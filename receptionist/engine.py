@@ -65,6 +65,7 @@ def step(world: World, state: CallState | None, event: Any) -> tuple[CallState, 
         raise ValueError(f"{type(event).__name__} arrived before the call started")
     st = state.model_copy(deep=True)
     st.decision = ""
+    st.seq += 1
     out: Actions = []
     if isinstance(event, SpeechRecognized | DtmfPressed):
         _caller_turn(world, st, event, out)

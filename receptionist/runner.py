@@ -15,7 +15,7 @@ from receptionist.profile import PracticeProfile
 from receptionist.state import CallState
 
 MAX_STEPS_PER_TURN = 60
-PREFILL_TYPES = ("appointment_type", "person", "insurer", "datetime", "date")
+PREFILL_TYPES = ("appointment_type", "person", "insurer", "datetime", "date", "choice")
 
 
 class FlowRuntimeError(RuntimeError):

@@ -29,6 +29,7 @@ class CallState(BaseModel):
     misunderstood: int = 0
     silences: int = 0
     turns: int = 0
+    seq: int = 0  # events seen; numbers the callback URLs so retries and new turns differ
     transcript: list[tuple[str, str]] = Field(default_factory=list)
     last_intent: str | None = None
     last_confidence: float = 0.0

@@ -81,7 +81,7 @@ def _handle(sid: str, event: Any) -> Response:
     rec = _app()
 
     def render(outcome: Outcome) -> str:
-        return twiml.render(outcome.actions, outcome.handoff_ids, rec.urls(outcome.state.turns))
+        return twiml.render(outcome.actions, outcome.handoff_ids, rec.urls(outcome.state.seq))
 
     return _xml(rec.service.handle(sid, event, render, key=_key()))
 
