@@ -14,8 +14,15 @@ from receptionist import sentiment
 from receptionist.actions import Gather, Hangup, RunAction, Say, Voicemail
 from receptionist.escalation import MESSAGE, Detector, EscalationMatrix
 from receptionist.events import (
-    ActionResult, CallEnded, CallStarted, DialFinished, DtmfPressed, NluResult, NoInput,
-    SpeechRecognized, VoicemailRecorded,
+    ActionResult,
+    CallEnded,
+    CallStarted,
+    DialFinished,
+    DtmfPressed,
+    NluResult,
+    NoInput,
+    SpeechRecognized,
+    VoicemailRecorded,
 )
 from receptionist.flow_loader import FlowBundle
 from receptionist.handoff import escalate

@@ -13,7 +13,15 @@ from pydantic import ValidationError
 from receptionist import errors as E
 from receptionist import templates
 from receptionist.flowspec import (
-    TERMINAL, ActionStep, CallStep, CollectStep, EndStep, Flow, HandoffStep, SayStep, SetStep,
+    TERMINAL,
+    ActionStep,
+    CallStep,
+    CollectStep,
+    EndStep,
+    Flow,
+    HandoffStep,
+    SayStep,
+    SetStep,
 )
 
 CONFIG_FILES = {"practice.yaml", "escalation.yaml"}

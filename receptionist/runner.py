@@ -9,7 +9,15 @@ from receptionist import handoff, slots, templates
 from receptionist.actions import Gather, Hangup, RunAction, Say
 from receptionist.events import NluResult
 from receptionist.flowspec import (
-    ActionStep, Branch, CallStep, CollectStep, EndStep, HandoffStep, ReturnStep, SayStep, SetStep,
+    ActionStep,
+    Branch,
+    CallStep,
+    CollectStep,
+    EndStep,
+    HandoffStep,
+    ReturnStep,
+    SayStep,
+    SetStep,
 )
 from receptionist.profile import PracticeProfile
 from receptionist.state import CallState

@@ -1,16 +1,15 @@
 """The escalation matrix: honoured at every step of every flow, at once, with context."""
 
 import shutil
-import xml.etree.ElementTree as ET
 
 import pytest
 
 from integrations.sql import tickets
+from receptionist.config import ROOT
 from receptionist.db import handoffs
 from receptionist.errors import AlwaysEscalateDisabled, UnknownTarget
 from receptionist.escalation import load_matrix
 from receptionist.profile import load_profile
-from receptionist.config import ROOT
 from tests.conftest import MONDAY_9PM, rows
 
 # A complete conversation per call type; escalations are injected before each of its lines.

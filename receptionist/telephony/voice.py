@@ -15,7 +15,12 @@ from twilio.request_validator import RequestValidator
 from receptionist import store
 from receptionist.errors import MalformedWebhook
 from receptionist.events import (
-    CallEnded, CallStarted, DialFinished, DtmfPressed, NoInput, SpeechRecognized,
+    CallEnded,
+    CallStarted,
+    DialFinished,
+    DtmfPressed,
+    NoInput,
+    SpeechRecognized,
     VoicemailRecorded,
 )
 from receptionist.service import Outcome
