@@ -27,9 +27,10 @@ from receptionist.events import (
 from receptionist.flow_loader import FlowBundle
 from receptionist.handoff import escalate
 from receptionist.profile import PracticeProfile
-from receptionist.runner import advance, jump, practice_context, start_flow
+from receptionist.runner import advance, ask, jump, practice_context, start_flow
 from receptionist.slots import YES, parse
 from receptionist.state import CallState
+from receptionist.templates import render
 
 CALLBACK_FLOW = "callback_request"
 ENDING_INTENTS = ("deny", "goodbye")
@@ -94,8 +95,6 @@ def step(world: World, state: CallState | None, event: Any) -> tuple[CallState, 
 def _start(world: World, event: CallStarted) -> tuple[CallState, Actions]:
     st = CallState(call_sid=event.call_sid, caller=event.caller, called=event.called,
                    started_at=event.at)
-    from receptionist.templates import render
-
     prompt = render(world.greeting, {"practice": world.practice})
     st.last_prompt = prompt
     st.transcript.append(("receptionist", prompt))
@@ -156,7 +155,7 @@ def _route(world: World, st: CallState, text: str, nlu: NluResult | None,
         st.call_types.append("out_of_scope")
         escalate(world, st, "out_of_scope", f"asked: {text}", at, out)
     elif intent in ("greet", "affirm") or (st.phase == "anything_else" and YES.match(text or "")):
-        _ask(st, out, "Sure. What can I help you with?" if intent != "greet"
+        ask(st, out, "Sure. What can I help you with?" if intent != "greet"
              else "Hello! How can I help you today?", _menu_hints(world))
     else:
         _misunderstood(world, st, at, out)
@@ -184,13 +183,7 @@ def _misunderstood(world: World, st: CallState, at: datetime, out: Actions) -> N
                  f"at {st.last_confidence:.2f})", at, out)
         return
     st.decision = "reask: not understood"
-    _ask(st, out, "Sorry, I didn't quite get that. " + world.menu, _menu_hints(world))
-
-
-def _ask(st: CallState, out: Actions, prompt: str, hints: tuple[str, ...] = ()) -> None:
-    st.last_prompt = prompt
-    st.transcript.append(("receptionist", prompt))
-    out.append(Gather(prompt=prompt, hints=hints))
+    ask(st, out, "Sorry, I didn't quite get that. " + world.menu, _menu_hints(world))
 
 
 def _goodbye(world: World, st: CallState, out: Actions) -> None:
@@ -230,13 +223,11 @@ def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
             escalate(world, st, "repeated_failure",
                      f"could not get {current.collect.replace('_', ' ')}", at, out)
         return
-    from receptionist.templates import render
-
     context = {**st.slots, "practice": world.practice, "caller": st.caller}
     again = render(current.reprompt, context) if current.reprompt else (
         f"Sorry, I need {parsed.problem}. " + render(current.prompt, context))
     st.decision = f"reask {current.collect}"
-    _ask(st, out, again, current.hints)
+    ask(st, out, again, current.hints)
 
 
 def _root(st: CallState) -> str | None:
@@ -250,7 +241,7 @@ def _silence(world: World, st: CallState, at: datetime, out: Actions) -> None:
     policy = world.matrix.no_input
     if st.silences <= policy.reprompts:
         st.decision = "reprompt after silence"
-        _ask(st, out, "Are you still there? " + st.last_prompt)
+        ask(st, out, "Are you still there? " + st.last_prompt)
         return
     if st.phase == "anything_else":
         _goodbye(world, st, out)

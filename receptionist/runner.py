@@ -102,7 +102,7 @@ def advance(world: Any, st: CallState, at: datetime, out: list) -> None:
                 continue
             if current.ask_always and st.attempts == 0:
                 st.slots.pop(current.collect, None)
-            _ask(st, out, templates.render(current.prompt, ctx), current.hints
+            ask(st, out, templates.render(current.prompt, ctx), current.hints
                  + tuple(v.replace("_", " ") for v in current.options))
             return
         if isinstance(current, SayStep):
@@ -154,7 +154,8 @@ def _say(st: CallState, out: list, text: str) -> None:
     out.append(Say(text=text))
 
 
-def _ask(st: CallState, out: list, prompt: str, hints: tuple[str, ...]) -> None:
+def ask(st: CallState, out: list, prompt: str, hints: tuple[str, ...] = ()) -> None:
+    """Ask the caller something and wait for the answer."""
     st.last_prompt = prompt
     st.transcript.append(("receptionist", prompt))
     out.append(Gather(prompt=prompt, hints=hints))
@@ -173,4 +174,4 @@ def _end(world: Any, st: CallState, step: EndStep, ctx: dict[str, Any], out: lis
         out.append(Hangup())
         return
     st.phase, st.flow, st.step = "anything_else", None, None
-    _ask(st, out, "Is there anything else I can help you with?", ("no", "that's all"))
+    ask(st, out, "Is there anything else I can help you with?", ("no", "that's all"))
