@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+import phonenumbers
+
 from integrations.protocols import Slot
 from receptionist.errors import IntegrationError, ReceptionistError
 from receptionist.profile import PracticeProfile
@@ -54,6 +56,21 @@ def run(ctx: ActionContext, name: str, args: dict[str, Any]) -> dict[str, Any]:
     return REGISTRY[name][1](ctx, args)
 
 
+def normalise_phone(raw: str) -> str:
+    """Caller ID as E.164 (US by default); what cannot be parsed is kept as it came."""
+    try:
+        number = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        return raw
+    if not phonenumbers.is_possible_number(number):
+        return raw
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _on_number(ctx: ActionContext) -> list[Any]:
+    return ctx.integrations.find_by_phone(normalise_phone(ctx.caller)) if ctx.caller else []
+
+
 def _patient_id(args: dict[str, Any]) -> int:
     patient = args.get("patient") or {}
     if not patient.get("id"):
@@ -64,8 +81,7 @@ def _patient_id(args: dict[str, Any]) -> int:
 @action("lookup_caller", "query")
 def lookup_caller(ctx: ActionContext, args: dict[str, Any]) -> dict[str, Any]:
     """How many records carry the caller's number (nothing about them is read out)."""
-    found = ctx.integrations.find_by_phone(ctx.caller) if ctx.caller else []
-    return {"count": len(found)}
+    return {"count": len(_on_number(ctx))}
 
 
 @action("verify_identity", "query")
@@ -73,7 +89,7 @@ def verify_identity(ctx: ActionContext, args: dict[str, Any]) -> dict[str, Any]:
     """Match date of birth (and name, when given) to a record, caller-ID records first."""
     dob = date.fromisoformat(args["dob"]) if args.get("dob") else None
     name = (args.get("name") or "").split()
-    on_number = ctx.integrations.find_by_phone(ctx.caller) if ctx.caller else []
+    on_number = _on_number(ctx)
     matches = [c for c in on_number if c.dob == dob and (
         not name or (c.first_name.lower() == name[0].lower()
                      and c.last_name.lower() == name[-1].lower()))]

@@ -131,3 +131,8 @@ def test_two_workers_share_one_call_through_the_database(settings, nlu, clock):
     engine = apps[0].extensions["receptionist"].engine
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(appointments)).scalar() == 2
+
+
+def test_caller_id_is_normalised_before_lookup(caller):
+    result = caller.call(["what's my balance", "March 3rd 1985", "no"], caller="(413) 555-0123")
+    assert "$45.00" in " ".join(t["receptionist"] for t in result.turns)
