@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from receptionist.config import Settings
 from receptionist.db import init_db, make_engine
 from receptionist.engine import World
+from receptionist.errors import ConfigError
 from receptionist.nlu import NluEngine
 from receptionist.service import CallService
 from receptionist.telephony import twiml
@@ -54,11 +55,16 @@ class Receptionist:
 
 def build_nlu(settings: Settings, world: World) -> NluEngine:
     """The NLU engine the settings ask for."""
-    if settings.nlu_engine != "spacy":
-        raise ValueError(f"NLU_ENGINE={settings.nlu_engine!r} is not available; use 'spacy'")
     from receptionist.nlu.spacy_engine import SpacyNlu
 
-    return SpacyNlu(settings.nlu_model_dir, tz=world.profile.tz)
+    embedded = SpacyNlu(settings.nlu_model_dir, tz=world.profile.tz)
+    if settings.nlu_engine == "spacy":
+        return embedded
+    if settings.nlu_engine == "rasa":
+        from receptionist.nlu.rasa_engine import RasaNlu
+
+        return RasaNlu(settings.rasa_url, embedded, timeout=settings.rasa_timeout)
+    raise ConfigError("NLU_ENGINE", f"unknown engine {settings.nlu_engine!r}; use spacy or rasa")
 
 
 def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None,
@@ -89,7 +95,9 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
 
     @app.get("/health")
     def health() -> Any:
+        nlu_state = getattr(service.nlu, "health", None)
         return jsonify(status="ok", nlu=service.nlu.name, flows=sorted(world.flows.flows),
-                       database=engine.dialect.name)
+                       database=engine.dialect.name,
+                       rasa=nlu_state() if nlu_state else None)
 
     return app

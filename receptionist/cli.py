@@ -64,12 +64,28 @@ def _parser() -> argparse.ArgumentParser:
 
     nlu = sub.add_parser("nlu", help="train or use the NLU engine")
     nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
-    train = nlu_sub.add_parser("train", help="train from nlu_data/")
-    train.add_argument("--engine", default="spacy", choices=["spacy"])
+    train = nlu_sub.add_parser("train", help="train from nlu_data/ (rasa: in its own Python "
+                               "3.10 environment, created once under ~/.cache/receptionist)")
+    train.add_argument("--engine", default="spacy", choices=["spacy", "rasa"])
     train.set_defaults(run=_nlu_train)
     parse = nlu_sub.add_parser("parse", help="text lines on stdin -> JSONL intents and entities")
-    parse.add_argument("--engine", default="spacy", choices=["spacy"])
+    parse.add_argument("--engine", default=None, choices=["spacy", "rasa"],
+                       help="default: NLU_ENGINE or spacy; rasa needs a server at RASA_URL")
     parse.set_defaults(run=_nlu_parse)
+    evaluate = nlu_sub.add_parser("evaluate", help="score the engines on the held-out split "
+                                  "in nlu_data/test/ (markdown, JSON, confusion matrix PNGs)")
+    evaluate.add_argument("--engine", action="append", choices=["spacy", "rasa"],
+                          help="repeatable; default: spacy, and rasa when RASA_URL answers")
+    evaluate.add_argument("--out", type=Path, default=Path("reports/nlu"),
+                          help="folder for report.md, report.json and the PNGs")
+    evaluate.set_defaults(run=_nlu_evaluate)
+
+    rasa = sub.add_parser("rasa", help="the Rasa NLU service")
+    rasa_sub = rasa.add_subparsers(dest="rasa_command", required=True)
+    rserve = rasa_sub.add_parser("serve", help="serve the trained Rasa model (rasa run "
+                                 "--enable-api) on 127.0.0.1")
+    rserve.add_argument("--port", type=int, default=5005)
+    rserve.set_defaults(run=_rasa_serve)
 
     dbp = sub.add_parser("db", help="database tasks")
     db_sub = dbp.add_subparsers(dest="db_command", required=True)
@@ -193,6 +209,16 @@ def _nlu_train(args: argparse.Namespace) -> int:
     from receptionist.nlu.spacy_engine import train
 
     settings = Settings.from_env()
+    if args.engine == "rasa":
+        from receptionist.nlu import rasa_env
+
+        def log(message: str) -> None:
+            print(message, file=sys.stderr)
+
+        model = rasa_env.train(settings.nlu_data_dir / "nlu.yml",
+                               settings.nlu_data_dir / "config.yml", settings.rasa_model_dir, log)
+        print(f"Rasa model written to {model}", file=sys.stderr)
+        return 0
     data = load_training_data([settings.nlu_data_dir])
     print(f"training the spaCy intent classifier on {len(data.examples)} examples, "
           f"{len(data.intents)} intents", file=sys.stderr)
@@ -207,22 +233,70 @@ def _nlu_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _nlu_parse(args: argparse.Namespace) -> int:
-    from receptionist.nlu.spacy_engine import SpacyNlu
-    from receptionist.profile import load_profile
+def _nlu_engine(settings: Settings, engine: str) -> Any:
+    from receptionist.app import build_nlu
+    from receptionist.world import load_world
 
+    return build_nlu(replace(settings, nlu_engine=engine), load_world(settings.flows_dir))
+
+
+def _nlu_parse(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    tz = load_profile(settings.flows_dir / "practice.yaml").tz
-    nlu = SpacyNlu(settings.nlu_model_dir, tz=tz)
+    nlu = _nlu_engine(settings, args.engine or settings.nlu_engine)
     for line in sys.stdin:
         text = line.rstrip("\n")
         if not text.strip():
             continue
         r = nlu.parse(text)
-        print(json.dumps({"text": text, "intent": r.intent, "confidence": r.confidence,
-                          "entities": [e.model_dump(mode="json") for e in r.entities]}),
-              flush=True)
+        out = {"text": text, "intent": r.intent, "confidence": r.confidence,
+               "entities": [e.model_dump(mode="json") for e in r.entities]}
+        if r.fallback:
+            out["fallback"] = r.fallback
+        print(json.dumps(out), flush=True)
     return 0
+
+
+def _nlu_evaluate(args: argparse.Namespace) -> int:
+    from receptionist.nlu.evaluate import evaluate, write_report
+
+    settings = Settings.from_env()
+    engines = args.engine or ["spacy"] + (["rasa"] if _rasa_up(settings) else [])
+    results = {name: evaluate(_nlu_engine(settings, name), settings.nlu_data_dir / "test")
+               for name in engines}
+    if any(r.get("fallbacks") for r in results.values()):
+        print("error: Rasa did not answer during the evaluation (see fallbacks in the report)",
+              file=sys.stderr)
+    paths = write_report(results, args.out)
+    print(paths["markdown"].read_text())
+    print(f"written: {', '.join(str(p) for p in paths.values())}", file=sys.stderr)
+    return 0
+
+
+def _rasa_up(settings: Settings) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(settings.rasa_url + "/status", timeout=1):  # noqa: S310
+            return True
+    except OSError:
+        return False
+
+
+def _rasa_serve(args: argparse.Namespace) -> int:
+    import os
+
+    from receptionist.nlu import rasa_env
+
+    settings = Settings.from_env()
+    model = settings.rasa_model_dir / "nlu.tar.gz"
+    if not model.exists():
+        print(f"error: no Rasa model at {model}: run 'receptionist nlu train --engine rasa'",
+              file=sys.stderr)
+        return 2
+    rasa_env.ensure_env()
+    command = rasa_env.serve_command(model, args.port)
+    os.execv(command[0], command)
+    return 0  # pragma: no cover - execv does not return
 
 
 def _db_init(args: argparse.Namespace) -> int:

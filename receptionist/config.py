@@ -29,6 +29,8 @@ class Settings:
     flows_dir: Path = ROOT / "flows"
     nlu_data_dir: Path = ROOT / "nlu_data"
     nlu_model_dir: Path = ROOT / "models" / "nlu" / "spacy"
+    rasa_model_dir: Path = ROOT / "models" / "nlu" / "rasa"
+    rasa_timeout: float = 0.5
     seed_demo_data: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -48,6 +50,8 @@ class Settings:
             "flows_dir": Path(_env("FLOWS_DIR", str(base.flows_dir))),
             "nlu_data_dir": Path(_env("NLU_DATA_DIR", str(base.nlu_data_dir))),
             "nlu_model_dir": Path(_env("NLU_MODEL_DIR", str(base.nlu_model_dir))),
+            "rasa_model_dir": Path(_env("RASA_MODEL_DIR", str(base.rasa_model_dir))),
+            "rasa_timeout": float(_env("RASA_TIMEOUT", str(base.rasa_timeout))),
             "seed_demo_data": _env("SEED_DEMO_DATA", "1") != "0",
         }
         return replace(cls(**values), **overrides)

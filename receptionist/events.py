@@ -35,6 +35,7 @@ class NluResult(_Frozen):
     entities: tuple[Entity, ...] = ()
     ranking: tuple[tuple[str, float], ...] = ()
     engine: str = "spacy"
+    fallback: str | None = None  # why the preferred engine was not used for this turn
 
     def entity(self, name: str) -> Entity | None:
         """Return the first entity of that type, if any."""

@@ -32,6 +32,18 @@ echo "==> checking flows, escalation matrix and practice profile"
 echo "==> training the embedded NLU model from nlu_data/"
 .venv/bin/receptionist nlu train
 
+echo "==> training the Rasa NLU model (Rasa 3.6 in its own Python 3.10 environment, cached)"
+if ! .venv/bin/receptionist nlu train --engine rasa; then
+  echo "setup: Rasa is not available here; the receptionist keeps the embedded spaCy engine" >&2
+fi
+
+if ! command -v docker-compose >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "==> installing docker-compose (Debian) to validate docker-compose.yml"
+  (apt-get install -y -q docker-compose >/dev/null 2>&1 \
+    || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q docker-compose >/dev/null 2>&1)) \
+    || echo "setup: could not install docker-compose; the compose check will be skipped" >&2
+fi
+
 echo "==> preparing the database"
 .venv/bin/receptionist db init
 
