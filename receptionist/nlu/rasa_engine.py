@@ -6,10 +6,10 @@ phone numbers; one normalised entity list comes out whichever engine classified 
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import time
-import http.client
 import urllib.parse
 from datetime import datetime
 from typing import Any
