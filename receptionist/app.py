@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,8 @@ from sqlalchemy.engine import Engine
 from receptionist.config import Settings
 from receptionist.db import init_db, make_engine
 from receptionist.engine import World
-from receptionist.errors import ConfigError
+from receptionist import rollout
+from receptionist.errors import ConfigError, ReceptionistError
 from receptionist.nlu import NluEngine
 from receptionist.service import CallService
 from receptionist.telephony import twiml
@@ -34,6 +36,28 @@ class Receptionist:
     engine: Engine
     service: CallService
     clock: Callable[[], datetime] = utc_now
+    fingerprint: str = ""
+    checked_at: float = 0.0
+
+    def refresh(self, every: float = 2.0) -> None:
+        """Reload the flow bundle when its files changed (a rollback, an edit); keep the old
+        one, loudly, if the new one does not load."""
+        now = time.monotonic()
+        if now - self.checked_at < every:
+            return
+        self.checked_at = now
+        fingerprint = rollout.digest(rollout.read_bundle(self.settings.flows_dir))
+        if fingerprint == self.fingerprint:
+            return
+        self.fingerprint = fingerprint
+        try:
+            world = load_world(self.settings.flows_dir, self.settings.nlu_data_dir)
+        except ReceptionistError as exc:
+            log.error("the flow bundle changed but does not load; keeping the previous one: %s",
+                      exc)
+            return
+        self.world = self.service.world = world
+        log.warning("flow bundle reloaded (%s)", fingerprint[:12])
 
     def public_url(self, request: Request) -> str:
         """The URL Twilio signed: PUBLIC_BASE_URL + path behind a proxy, else the request URL."""
@@ -90,7 +114,10 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
     service = CallService(world, engine, nlu or build_nlu(settings, world),
                           integrations=integrations, crm=crm)
     app = Flask(__name__)
-    app.extensions["receptionist"] = Receptionist(settings, world, engine, service, clock)
+    app.extensions["receptionist"] = Receptionist(
+        settings, world, engine, service, clock,
+        fingerprint=rollout.digest(rollout.read_bundle(settings.flows_dir)),
+        checked_at=time.monotonic())
     app.register_blueprint(voice_bp)
 
     @app.get("/health")

@@ -48,6 +48,7 @@ class World:
     menu: str = ("I can book, change or cancel appointments, tell you our hours and location, "
                  "answer insurance and billing questions, or take a message. What do you need?")
     switch_confidence: float = 0.85
+    live: frozenset[str] | None = None  # call types taking calls; None: every call type
     detector: Detector = field(init=False)
     practice: dict[str, Any] = field(init=False)
 
@@ -148,17 +149,23 @@ def _route(world: World, st: CallState, text: str, nlu: NluResult | None,
         _goodbye(world, st, out)
         return
     flow = _flow_for(world, intent, dtmf)
-    if flow:
+    if flow and is_live(world, flow):
         start_flow(world, st, flow, nlu, at, out)
-    elif intent == "out_of_scope":
+    elif intent == "out_of_scope" or flow:
         st.call_type = st.call_type or "out_of_scope"
         st.call_types.append("out_of_scope")
-        escalate(world, st, "out_of_scope", f"asked: {text}", at, out)
+        why = f"asked: {text}" if not flow else f"{flow.replace('_', ' ')} is not live yet"
+        escalate(world, st, "out_of_scope", why, at, out)
     elif intent in ("greet", "affirm") or (st.phase == "anything_else" and YES.match(text or "")):
         ask(st, out, "Sure. What can I help you with?" if intent != "greet"
              else "Hello! How can I help you today?", _menu_hints(world))
     else:
         _misunderstood(world, st, at, out)
+
+
+def is_live(world: World, flow: str) -> bool:
+    """Whether a call type takes calls (its stage is live)."""
+    return world.live is None or flow in world.live
 
 
 def _plain_no(text: str) -> bool:
@@ -209,7 +216,8 @@ def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
         jump(world, st, current, at, out)
         return
     switch = world.flows.by_intent.get(nlu.intent or "") if nlu else None
-    if switch and nlu and nlu.confidence >= world.switch_confidence and switch != _root(st):
+    if switch and nlu and nlu.confidence >= world.switch_confidence and switch != _root(st) \
+            and is_live(world, switch):
         st.stack.clear()
         start_flow(world, st, switch, nlu, at, out)
         return

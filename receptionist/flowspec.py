@@ -178,6 +178,7 @@ class Flow(_Strict):
     kind: Literal["call_type", "subflow"] = "call_type"
     intents: tuple[str, ...] = ()
     menu_key: str | None = Field(default=None, pattern=r"^[1-9]$")
+    stage: Literal["shadow", "pilot", "live", "paused", "retired"] = "live"
     steps: tuple[Step, ...] = Field(min_length=1)
     file: str = Field(default="", exclude=True)
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
 from integrations.sql import SqlIntegrations
 from receptionist import engine as call_engine
-from receptionist import executor, store
-from receptionist.actions import RunAction, Transfer
+from receptionist import executor, rollout, store
+from receptionist.actions import Gather, RunAction, Say, Transfer
 from receptionist.engine import World
+from receptionist.handoff import escalate
 from receptionist.errors import MalformedWebhook
 from receptionist.events import ActionResult, CallStarted, SpeechRecognized
 from receptionist.nlu import NluEngine
@@ -22,6 +23,7 @@ from receptionist.state import CallState
 
 log = logging.getLogger("receptionist.service")
 MAX_ACTIONS_PER_EVENT = 20
+KILL_SWITCH_SAY = "Thank you for calling. Let me connect you with our front desk."
 
 
 @dataclass
@@ -44,8 +46,18 @@ class CallService:
                  integrations: IntegrationsFactory | None = None,
                  crm: IntegrationsFactory | None = None) -> None:
         self.world, self.db, self.nlu = world, engine, nlu
-        self.integrations = integrations or (lambda conn: SqlIntegrations(conn, world.profile))
+        self.integrations = integrations or (lambda conn: SqlIntegrations(conn, self.world.profile))
         self.crm = crm or self.integrations
+        self._staged: tuple[int, frozenset[str], World] | None = None
+
+    def staged_world(self, conn: Connection) -> World:
+        """The world with each call type's current stage applied (only live ones take calls)."""
+        defaults = {f.flow: f.stage for f in self.world.flows.call_types()}
+        current = rollout.stages(conn, defaults)
+        live = frozenset(name for name, stage in current.items() if stage == "live")
+        if self._staged is None or self._staged[0] != id(self.world) or self._staged[1] != live:
+            self._staged = (id(self.world), live, replace(self.world, live=live))
+        return self._staged[2]
 
     def understand(self, event: Any) -> Any:
         """Attach the NLU result to a speech event (outside the transaction: no I/O inside)."""
@@ -68,7 +80,10 @@ class CallService:
             if state is None and not isinstance(event, CallStarted):
                 raise MalformedWebhook(f"unknown CallSid {sid}: the call never started here")
             new = state is None
-            outcome = self._decide(conn, state, event)
+            world = self.staged_world(conn)
+            killed = rollout.kill_switch(conn) if isinstance(event, CallStarted) else None
+            outcome = (self._killed(world, event, killed) if killed
+                       else self._decide(conn, world, state, event))
             outcome.handoff_ids = {i: store.add_handoff(conn, sid, a)
                                    for i, a in enumerate(outcome.actions)
                                    if isinstance(a, Transfer)}
@@ -84,12 +99,21 @@ class CallService:
             self.drain_outbox()
         return response
 
-    def _decide(self, conn: Connection, state: CallState | None, event: Any) -> Outcome:
-        if isinstance(event, CallStarted) and state is not None:
-            from receptionist.actions import Gather
+    def _killed(self, world: World, event: CallStarted, switch: dict[str, Any]) -> Outcome:
+        """The kill switch is on: every call goes straight to the front desk."""
+        state, _ = call_engine.step(world, None, event)
+        actions: list[Any] = []
+        escalate(world, state, "human_request", f"kill switch on: {switch['reason']}",
+                 event.at, actions, announce=False)
+        state.escalation = "kill_switch"
+        state.transcript.append(("receptionist", KILL_SWITCH_SAY))
+        return Outcome(state, [Say(text=KILL_SWITCH_SAY)] + actions, {})
 
+    def _decide(self, conn: Connection, world: World, state: CallState | None,
+                event: Any) -> Outcome:
+        if isinstance(event, CallStarted) and state is not None:
             return Outcome(state, [Gather(prompt=state.last_prompt)], {})  # Twilio re-asked
-        state, pending = call_engine.step(self.world, state, event)
+        state, pending = call_engine.step(world, state, event)
         output: list[Any] = []
         for _ in range(MAX_ACTIONS_PER_EVENT):
             if not pending:
@@ -99,7 +123,7 @@ class CallService:
                 output.append(action)
                 continue
             result = self._run(conn, state, action, event.at)
-            state, more = call_engine.step(self.world, state, result)
+            state, more = call_engine.step(world, state, result)
             pending = more + pending
         return Outcome(state, output, {})
 

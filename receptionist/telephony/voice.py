@@ -54,6 +54,7 @@ def check_signature() -> None:
     if not signature or not RequestValidator(token).validate(url, request.form, signature):
         log.warning("refused unsigned or forged webhook to %s", request.path)
         abort(Response("invalid or missing X-Twilio-Signature", 403))
+    rec.refresh()
 
 
 def _form(name: str, required: bool = True) -> str:
