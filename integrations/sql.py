@@ -23,6 +23,9 @@ contacts = sa.Table(
     sa.Column("dob", sa.Date),
     sa.Column("balance_cents", sa.Integer, nullable=False, default=0),
     sa.Column("last_interaction_at", sa.DateTime),
+    sa.Column("account", sa.String(200)),
+    sa.Column("account_value", sa.Float),
+    sa.Column("external_id", sa.String(80), index=True),
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
 

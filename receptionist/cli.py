@@ -95,9 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_subparsers(dest="outbox_command", required=True).add_parser(
         "run", help="deliver every due row once").set_defaults(run=_outbox_run)
 
-    flows = sub.add_parser("flows", help="flow tools")
-    flows.add_subparsers(dest="flows_command", required=True).add_parser(
-        "check", help="validate flows, escalation matrix and profile").set_defaults(run=_flows_check)
+    from receptionist import cli_rollout
+
+    cli_rollout.register(sub)
     return p
 
 
@@ -320,18 +320,6 @@ def _outbox_run(args: argparse.Namespace) -> int:
     delivered, failed = app.extensions["receptionist"].service.drain_outbox()
     print(f"delivered {delivered}, failed {failed} (failed rows are retried later)")
     return 0 if failed == 0 else 1
-
-
-def _flows_check(args: argparse.Namespace) -> int:
-    from receptionist.world import load_world
-
-    settings = Settings.from_env()
-    world = load_world(settings.flows_dir, settings.nlu_data_dir)
-    for flow in world.flows.flows.values():
-        print(f"ok  {flow.flow:20s} {flow.kind:9s} {len(flow.steps):2d} steps  "
-              f"intents: {', '.join(flow.intents) or '-'}")
-    print(f"ok  escalation matrix: {', '.join(n for n, _ in world.matrix.ordered())}")
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,6 +31,7 @@ class Settings:
     nlu_model_dir: Path = ROOT / "models" / "nlu" / "spacy"
     rasa_model_dir: Path = ROOT / "models" / "nlu" / "rasa"
     rasa_timeout: float = 0.5
+    scenarios_dir: Path = ROOT / "scenarios"
     seed_demo_data: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -52,6 +53,7 @@ class Settings:
             "nlu_model_dir": Path(_env("NLU_MODEL_DIR", str(base.nlu_model_dir))),
             "rasa_model_dir": Path(_env("RASA_MODEL_DIR", str(base.rasa_model_dir))),
             "rasa_timeout": float(_env("RASA_TIMEOUT", str(base.rasa_timeout))),
+            "scenarios_dir": Path(_env("SCENARIOS_DIR", str(base.scenarios_dir))),
             "seed_demo_data": _env("SEED_DEMO_DATA", "1") != "0",
         }
         return replace(cls(**values), **overrides)

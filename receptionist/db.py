@@ -141,5 +141,21 @@ def make_engine(url: str) -> Engine:
 def init_db(engine: Engine) -> None:
     """Create every table that does not exist yet (the integrations' tables included)."""
     import integrations.sql  # noqa: F401  (registers its tables on the shared metadata)
+    import receptionist.readiness  # noqa: F401
+    import receptionist.rollout  # noqa: F401
 
     metadata.create_all(engine)
+    _add_missing_columns(engine)
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add nullable columns that newer versions defined to tables an older version created."""
+    with engine.begin() as conn:
+        inspector = sa.inspect(conn)
+        for table in metadata.sorted_tables:
+            existing = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in existing and column.nullable:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    conn.exec_driver_sql(
+                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')

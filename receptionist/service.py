@@ -84,10 +84,10 @@ class CallService:
             killed = rollout.kill_switch(conn) if isinstance(event, CallStarted) else None
             outcome = (self._killed(world, event, killed) if killed
                        else self._decide(conn, world, state, event))
+            store.save_state(conn, outcome.state, new=new)
             outcome.handoff_ids = {i: store.add_handoff(conn, sid, a)
                                    for i, a in enumerate(outcome.actions)
                                    if isinstance(a, Transfer)}
-            store.save_state(conn, outcome.state, new=new)
             store.add_turn(conn, sid, event, outcome.state, outcome.actions,
                            (time.perf_counter() - started) * 1000)
             if outcome.state.phase == "ended" and event.kind == "call_ended":
@@ -101,7 +101,8 @@ class CallService:
 
     def _killed(self, world: World, event: CallStarted, switch: dict[str, Any]) -> Outcome:
         """The kill switch is on: every call goes straight to the front desk."""
-        state, _ = call_engine.step(world, None, event)
+        state = CallState(call_sid=event.call_sid, caller=event.caller, called=event.called,
+                          started_at=event.at, seq=1)
         actions: list[Any] = []
         escalate(world, state, "human_request", f"kill switch on: {switch['reason']}",
                  event.at, actions, announce=False)

@@ -97,3 +97,26 @@ def test_the_engine_does_no_io(module):
     source = (ROOT / "receptionist" / f"{module}.py").read_text()
     for banned in ("flask", "twilio", "sqlalchemy", "vosk", "requests", "urllib", "socket"):
         assert f"import {banned}" not in source and f"from {banned}" not in source, banned
+
+
+def test_scenarios_run_passes_the_shipped_library_and_fails_a_broken_expectation(
+        nlu_model_dir, tmp_path):
+    done = _cli(["scenarios", "run"], "", nlu_model_dir, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "15 passed, 0 failed" in done.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('version: "1"\nscenarios:\n  - name: wrong on purpose\n    flow: practice_info\n'
+                   '    say: ["what are your hours", "no"]\n'
+                   '    expect: {disposition: booked}\n')
+    failed = _cli(["scenarios", "run", str(bad)], "", nlu_model_dir, tmp_path)
+    assert failed.returncode == 1
+    assert "disposition: expected 'booked', got 'info_hours'" in failed.stdout
+
+
+def test_readiness_is_red_for_the_reference_practice_until_the_baa_is_signed(
+        nlu_model_dir, tmp_path):
+    done = _cli(["readiness", "--json"], "", nlu_model_dir, tmp_path)
+    assert done.returncode == 1
+    items = {i["item"]: i for i in json.loads(done.stdout)}
+    assert items["Compliance review"]["reason"] == "the BAA is not recorded as signed"
+    assert items["Escalation rules"]["green"] is True
