@@ -190,6 +190,14 @@ def attach_recording(ctx: ActionContext, args: dict[str, Any]) -> dict[str, Any]
     return {}
 
 
+@action("check_service_area", "query")
+def check_service_area(ctx: ActionContext, args: dict[str, Any]) -> dict[str, Any]:
+    """Whether a ZIP code is in the practice's service area."""
+    zip_code = str(args.get("zip") or "").strip()[:5]
+    return {"zip": zip_code, "served": zip_code in ctx.profile.service_area,
+            "label": " ".join(zip_code)}
+
+
 @action("write_back_summary", "command")
 def write_back_summary(ctx: ActionContext, args: dict[str, Any]) -> dict[str, Any]:
     """Queue the call summary and disposition for the CRM timeline (durable outbox)."""

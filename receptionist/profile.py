@@ -60,10 +60,11 @@ class PracticeProfile(_Strict):
     targets: dict[str, Target]
     providers: tuple[Person, ...]
     staff: tuple[Person, ...] = ()
-    insurers_accepted: tuple[str, ...]
+    insurers_accepted: tuple[str, ...] = ()
     insurers_not_accepted: tuple[str, ...] = ()
     appointment_types: dict[str, AppointmentType]
     payment_options: str = ""
+    service_area: tuple[str, ...] = ()  # ZIP codes served (home services)
     billing_policy: str = ""
 
     @field_validator("timezone")

@@ -22,7 +22,8 @@ def render(template: str, context: dict[str, Any]) -> str:
     def fill(match: re.Match[str]) -> str:
         return _spoken(lookup(context, match.group(1), match.group(2)))
 
-    return " ".join(PLACEHOLDER.sub(fill, template).split())
+    text = " ".join(PLACEHOLDER.sub(fill, template).split())
+    return text.replace("..", ".").replace(".?", "?")
 
 
 def lookup(context: dict[str, Any], name: str, path: str = "") -> Any:
