@@ -6,6 +6,7 @@ DTMF 0 or a safety phrase is honoured at once, in any step, without a re-prompt.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,12 +28,15 @@ from receptionist.events import (
 from receptionist.flow_loader import FlowBundle
 from receptionist.handoff import escalate
 from receptionist.profile import PracticeProfile
-from receptionist.runner import advance, ask, jump, practice_context, start_flow
+from receptionist.runner import advance, ask, jump, note, practice_context, start_flow
 from receptionist.slots import YES, parse
 from receptionist.state import CallState
 from receptionist.templates import render
 
 CALLBACK_FLOW = "callback_request"
+REFUSAL = re.compile(r"\b(no recording|don'?t record|do not record|stop recording|"
+                     r"don'?t want (to be|this) recorded|not be recorded)\b", re.I)
+ENGINE_SLOTS = frozenset({"start_intent"})
 ENDING_INTENTS = ("deny", "goodbye")
 
 
@@ -49,6 +53,7 @@ class World:
                  "answer insurance and billing questions, or take a message. What do you need?")
     switch_confidence: float = 0.85
     live: frozenset[str] | None = None  # call types taking calls; None: every call type
+    disclosure: str = ""  # the recording disclosure said before the greeting
     detector: Detector = field(init=False)
     practice: dict[str, Any] = field(init=False)
 
@@ -85,20 +90,21 @@ def step(world: World, state: CallState | None, event: Any) -> tuple[CallState, 
     elif isinstance(event, DialFinished):
         _dial_done(world, st, event, out)
     elif isinstance(event, VoicemailRecorded):
-        st.transcript.append(("system", f"voicemail recorded ({event.duration}s)"))
+        note(st, "system", f"voicemail recorded ({event.duration}s)")
         out.append(RunAction(name="attach_recording", args={
             "ticket": st.slots.get("ticket"), "url": event.recording_url}))
     elif isinstance(event, CallEnded):
-        _ended(st, event, out)
+        _ended(world, st, event, out)
     return st, out
 
 
 def _start(world: World, event: CallStarted) -> tuple[CallState, Actions]:
     st = CallState(call_sid=event.call_sid, caller=event.caller, called=event.called,
                    started_at=event.at)
-    prompt = render(world.greeting, {"practice": world.practice})
+    prompt = render(" ".join(filter(None, [world.disclosure, world.greeting])),
+                    {"practice": world.practice})
     st.last_prompt = prompt
-    st.transcript.append(("receptionist", prompt))
+    note(st, "receptionist", prompt)
     st.decision = "greet"
     return st, [Gather(prompt=prompt, hints=_menu_hints(world))]
 
@@ -114,7 +120,7 @@ def _caller_turn(world: World, st: CallState, event: Any, out: Actions) -> None:
     dtmf = event if isinstance(event, DtmfPressed) else None
     st.turns += 1
     st.silences = 0
-    st.transcript.append(("caller", text or f"[pressed {dtmf.digits if dtmf else ''}]"))
+    note(st, "caller", text or f"[pressed {dtmf.digits if dtmf else ''}]")
     if nlu:
         st.last_intent, st.last_confidence = nlu.intent, nlu.confidence
     if text:
@@ -125,6 +131,11 @@ def _caller_turn(world: World, st: CallState, event: Any, out: Actions) -> None:
     hit = world.detector.detect(text, nlu, dtmf) or _negative(world, st)
     if hit:
         escalate(world, st, hit[0], hit[1], event.at, out)
+    elif text and REFUSAL.search(text):
+        st.consent, st.decision = "refused", "consent refused: no recording or transcript"
+        st.transcript.clear()
+        ask(st, out, "Understood. I won't keep a recording or a transcript of this call. "
+            + st.last_prompt, _menu_hints(world))
     elif st.phase in ("greeting", "anything_else"):
         _route(world, st, text, nlu, dtmf, event.at, out)
     else:
@@ -195,7 +206,7 @@ def _misunderstood(world: World, st: CallState, at: datetime, out: Actions) -> N
 
 def _goodbye(world: World, st: CallState, out: Actions) -> None:
     text = f"Thank you for calling {world.profile.name}. Goodbye!"
-    st.transcript.append(("receptionist", text))
+    note(st, "receptionist", text)
     st.phase, st.status, st.decision = "ended", "completed", "goodbye"
     out += [Say(text=text), Hangup()]
 
@@ -256,7 +267,7 @@ def _silence(world: World, st: CallState, at: datetime, out: Actions) -> None:
     elif policy.then == "transfer":
         escalate(world, st, "human_request", "caller silent", at, out)
     else:
-        st.transcript.append(("receptionist", policy.goodbye))
+        note(st, "receptionist", policy.goodbye)
         st.phase, st.status, st.decision = "ended", "ended", "hangup after silence"
         out += [Say(text=policy.goodbye), Hangup()]
 
@@ -268,7 +279,7 @@ def _action_done(world: World, st: CallState, event: ActionResult, out: Actions)
         return
     if event.name == "attach_recording":
         text = "Thank you. Your message has been saved and someone will call you back. Goodbye!"
-        st.transcript.append(("receptionist", text))
+        note(st, "receptionist", text)
         out += [Say(text=text), Hangup()]
         return
     if event.name == "write_back_summary" or st.phase != "in_flow":
@@ -294,21 +305,37 @@ def _dial_done(world: World, st: CallState, event: DialFinished, out: Actions) -
         return
     st.phase, st.status, st.disposition = "voicemail", "voicemail", "callback_ticket"
     st.decision = f"handoff not answered ({event.status}): voicemail and callback ticket"
-    st.transcript.append(("system", f"transfer to {st.transfer_to} not answered ({event.status})"))
+    note(st, "system", f"transfer to {st.transfer_to} not answered ({event.status})")
     out.append(RunAction(name="create_ticket", args={
         "kind": "callback", "reason": st.escalation_reason or st.escalation or "callback",
         "category": st.escalation, "callback_number": st.caller,
         "caller_name": st.slots.get("full_name"), "for_target": st.transfer_to}))
 
 
-def _ended(st: CallState, event: CallEnded, out: Actions) -> None:
+def _ended(world: World, st: CallState, event: CallEnded, out: Actions) -> None:
+    out.append(RunAction(name="write_back_summary", args={"status": event.status}))
+    _minimise(world, st)
     if st.status == "in_progress":
         st.status = "completed" if st.disposition else "abandoned"
     st.phase = "ended"
     if st.disposition is None:
         st.disposition = {"transferred": "transferred", "voicemail": "callback_ticket"}.get(
             st.status, "abandoned" if st.status == "abandoned" else None)
-    out.append(RunAction(name="write_back_summary", args={"status": event.status}))
+
+
+def _minimise(world: World, st: CallState) -> None:
+    """Keep only the slots the call's flows declare they may store."""
+    allowed = set(ENGINE_SLOTS)
+    todo = [f for f in st.call_types if f in world.flows.flows]
+    seen: set[str] = set()
+    while todo:
+        flow = world.flows.flows[todo.pop()]
+        if flow.flow in seen:
+            continue
+        seen.add(flow.flow)
+        allowed.update(flow.stores)
+        todo += [s.call for s in flow.steps if hasattr(s, "call")]
+    st.slots = {k: v for k, v in st.slots.items() if k in allowed}
 
 
 __all__ = ["CALLBACK_FLOW", "MESSAGE", "World", "step"]

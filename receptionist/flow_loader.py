@@ -129,6 +129,10 @@ def check_bundle(bundle: FlowBundle, *, actions: set[str], handoffs: set[str],
         if flow.kind == "call_type" and not flow.intents:
             raise E.FlowSchemaError(flow.file, "a call type needs at least one intent",
                                     flow=flow.flow)
+        unknown_stores = set(flow.stores) - slot_names
+        if unknown_stores:
+            raise E.FlowSchemaError(flow.file, f"stores unknown slot(s) {sorted(unknown_stores)}",
+                                    flow=flow.flow)
         for intent in flow.intents:
             if intents is not None and intent not in intents:
                 raise E.UnknownIntent(flow.file, f"intent '{intent}' is not in the NLU data",

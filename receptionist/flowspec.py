@@ -179,6 +179,7 @@ class Flow(_Strict):
     intents: tuple[str, ...] = ()
     menu_key: str | None = Field(default=None, pattern=r"^[1-9]$")
     stage: Literal["shadow", "pilot", "live", "paused", "retired"] = "live"
+    stores: tuple[str, ...] = ()  # slots kept after the call (data minimisation); nothing else
     steps: tuple[Step, ...] = Field(min_length=1)
     file: str = Field(default="", exclude=True)
 

@@ -8,6 +8,7 @@ from typing import Any
 from receptionist import runner
 from receptionist.actions import HandoffContext, Say, Transfer
 from receptionist.escalation import MESSAGE
+from receptionist.runner import note
 from receptionist.state import CallState
 
 LABELS = {
@@ -30,7 +31,7 @@ def escalate(world: Any, st: CallState, category: str, why: str, at: datetime, o
     st.escalation_reason = why
     st.decision = f"escalate {category} -> {target}: {why}"
     if announce:
-        st.transcript.append(("receptionist", rules.say))
+        note(st, "receptionist", rules.say)
         out.append(Say(text=rules.say))
     if target == MESSAGE:
         st.stack.clear()

@@ -150,15 +150,21 @@ def _args(args: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 def _say(st: CallState, out: list, text: str) -> None:
-    st.transcript.append(("receptionist", text))
+    note(st, "receptionist", text)
     out.append(Say(text=text))
 
 
 def ask(st: CallState, out: list, prompt: str, hints: tuple[str, ...] = ()) -> None:
     """Ask the caller something and wait for the answer."""
     st.last_prompt = prompt
-    st.transcript.append(("receptionist", prompt))
+    note(st, "receptionist", prompt)
     out.append(Gather(prompt=prompt, hints=hints))
+
+
+def note(st: CallState, speaker: str, text: str) -> None:
+    """Add to the transcript, unless the caller refused recording and transcripts."""
+    if st.consent != "refused":
+        st.transcript.append((speaker, text))
 
 
 def _end(world: Any, st: CallState, step: EndStep, ctx: dict[str, Any], out: list) -> None:

@@ -41,6 +41,7 @@ class CallState(BaseModel):
     dispositions: list[str] = Field(default_factory=list)
     status: Status = "in_progress"
     last_prompt: str = ""
+    consent: Literal["implied", "refused"] = "implied"  # to recording and transcript storage
     decision: str = ""
 
     def outcome(self) -> dict[str, Any]:

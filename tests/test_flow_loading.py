@@ -45,8 +45,8 @@ def test_an_unknown_next_step_names_file_flow_step_and_line(flows):
         load(flows)
     err = info.value
     assert err.file.endswith("take_message.yaml") and err.flow == "take_message"
-    assert err.step == "ask_name" and err.line == 13
-    assert "ask_numbr" in str(err) and "take_message.yaml:13" in str(err)
+    assert err.step == "ask_name" and err.line == 14
+    assert "ask_numbr" in str(err) and "take_message.yaml:14" in str(err)
 
 
 def test_an_unreachable_step_is_refused(flows):

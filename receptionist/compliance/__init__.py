@@ -1,0 +1,1 @@
+"""Compliance controls: audit log, encryption at rest, redaction, retention, consent, TCPA."""
