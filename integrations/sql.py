@@ -69,8 +69,8 @@ SEARCH_DAYS = 60
 class SqlIntegrations:
     """CRM, Scheduler and Ticketing on one connection (inside the turn's transaction)."""
 
-    def __init__(self, conn: Connection, profile: PracticeProfile) -> None:
-        self.conn, self.profile = conn, profile
+    def __init__(self, conn: Connection, profile: PracticeProfile, crypt: Any = None) -> None:
+        self.conn, self.profile, self.crypt = conn, profile, crypt
 
     # -- CRM ---------------------------------------------------------------------------------
     def find_by_phone(self, phone: str) -> list[Contact]:
@@ -211,8 +211,9 @@ class SqlIntegrations:
     # -- Ticketing ---------------------------------------------------------------------------
     def open_ticket(self, kind: str, data: dict[str, Any]) -> int:
         """Open a message or callback ticket."""
+        stored = self.crypt.encrypt_json(data) if self.crypt is not None else data
         return int(self.conn.execute(tickets.insert().values(
-            kind=kind, data=data, status="open", created_at=utcnow())).inserted_primary_key[0])
+            kind=kind, data=stored, status="open", created_at=utcnow())).inserted_primary_key[0])
 
     def attach_recording(self, ticket_id: int, url: str) -> None:
         """Attach a voicemail recording to a ticket."""

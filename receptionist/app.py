@@ -16,6 +16,8 @@ from receptionist.config import Settings
 from receptionist.db import init_db, make_engine
 from receptionist.engine import World
 from receptionist import rollout
+from receptionist.compliance.crypto import load_keyring
+from receptionist.compliance.redact import install_log_redaction
 from receptionist.errors import ConfigError, ReceptionistError
 from receptionist.nlu import NluEngine
 from receptionist.service import CallService
@@ -93,9 +95,15 @@ def build_nlu(settings: Settings, world: World) -> NluEngine:
 
 def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None,
                integrations: Any = None, crm: Any = None,
-               clock: Callable[[], datetime] | None = None) -> Flask:
+               clock: Callable[[], datetime] | None = None, keyring: Any = "env") -> Flask:
     """Build the app: load and check the flows, open the database, load the NLU model."""
     settings = settings or Settings.from_env()
+    install_log_redaction()
+    if keyring == "env":
+        keyring = load_keyring()
+    if keyring is None:
+        log.warning("encryption at rest is OFF: no data key configured (RECEPTIONIST_KEY_FILE "
+                    "or RECEPTIONIST_DATA_KEYS); run 'receptionist keys init'")
     clock = clock or utc_now
     world = load_world(settings.flows_dir, settings.nlu_data_dir)
     engine = make_engine(settings.database_url)
@@ -112,7 +120,7 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
         else:
             log.warning("TWILIO_AUTH_TOKEN is not set: every webhook will be refused (403)")
     service = CallService(world, engine, nlu or build_nlu(settings, world),
-                          integrations=integrations, crm=crm)
+                          integrations=integrations, crm=crm, crypt=keyring)
     app = Flask(__name__)
     app.extensions["receptionist"] = Receptionist(
         settings, world, engine, service, clock,

@@ -141,11 +141,16 @@ def make_engine(url: str) -> Engine:
 def init_db(engine: Engine) -> None:
     """Create every table that does not exist yet (the integrations' tables included)."""
     import integrations.sql  # noqa: F401  (registers its tables on the shared metadata)
+    import receptionist.compliance.audit  # noqa: F401
+    import receptionist.compliance.tcpa  # noqa: F401
     import receptionist.readiness  # noqa: F401
     import receptionist.rollout  # noqa: F401
 
     metadata.create_all(engine)
     _add_missing_columns(engine)
+    from receptionist.compliance.audit import protect
+
+    protect(engine)
 
 
 def _add_missing_columns(engine: Engine) -> None:

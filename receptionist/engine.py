@@ -54,6 +54,7 @@ class World:
     switch_confidence: float = 0.85
     live: frozenset[str] | None = None  # call types taking calls; None: every call type
     disclosure: str = ""  # the recording disclosure said before the greeting
+    compliance: Any = None  # ComplianceSettings
     detector: Detector = field(init=False)
     practice: dict[str, Any] = field(init=False)
 

@@ -60,6 +60,9 @@ class RolloutRefused(ReceptionistError):
 def record(conn: Connection, kind: str, by: str, **detail: Any) -> None:
     """Write one rollout event (who, when, what)."""
     conn.execute(rollout_events.insert().values(kind=kind, detail=detail, by=by, at=db.utcnow()))
+    from receptionist.compliance import audit
+
+    audit.append(conn, f"config:{kind}", by, **detail)
 
 
 def events(conn: Connection, limit: int = 50) -> list[Any]:

@@ -13,6 +13,9 @@ from sqlalchemy.engine import Connection, Engine
 from integrations.sql import SqlIntegrations
 from receptionist import engine as call_engine
 from receptionist import executor, rollout, store
+from receptionist.compliance import audit
+from receptionist.compliance.redact import strip_cards
+from receptionist.compliance.tcpa import caller_state
 from receptionist.actions import Gather, RunAction, Say, Transfer
 from receptionist.engine import World
 from receptionist.handoff import escalate
@@ -44,9 +47,10 @@ class CallService:
 
     def __init__(self, world: World, engine: Engine, nlu: NluEngine,
                  integrations: IntegrationsFactory | None = None,
-                 crm: IntegrationsFactory | None = None) -> None:
-        self.world, self.db, self.nlu = world, engine, nlu
-        self.integrations = integrations or (lambda conn: SqlIntegrations(conn, self.world.profile))
+                 crm: IntegrationsFactory | None = None, crypt: Any = None) -> None:
+        self.world, self.db, self.nlu, self.crypt = world, engine, nlu, crypt
+        self.integrations = integrations or (
+            lambda conn: SqlIntegrations(conn, self.world.profile, self.crypt))
         self.crm = crm or self.integrations
         self._staged: tuple[int, frozenset[str], World] | None = None
 
@@ -60,7 +64,9 @@ class CallService:
         return self._staged[2]
 
     def understand(self, event: Any) -> Any:
-        """Attach the NLU result to a speech event (outside the transaction: no I/O inside)."""
+        """Strip card numbers (never stored: PCI), then attach the NLU result to speech."""
+        if isinstance(event, SpeechRecognized) and strip_cards(event.text) != event.text:
+            event = event.model_copy(update={"text": strip_cards(event.text)})
         if isinstance(event, SpeechRecognized) and event.nlu is None and event.text.strip():
             local = event.at.astimezone(self.world.profile.tz)
             return event.model_copy(update={"nlu": self.nlu.parse(event.text, now=local)})
@@ -76,7 +82,7 @@ class CallService:
                     log.info("call %s: repeated webhook, answering as before", sid)
                     return previous
             started = time.perf_counter()
-            state = store.load_state(conn, sid)
+            state = store.load_state(conn, sid, crypt=self.crypt)
             if state is None and not isinstance(event, CallStarted):
                 raise MalformedWebhook(f"unknown CallSid {sid}: the call never started here")
             new = state is None
@@ -84,12 +90,13 @@ class CallService:
             killed = rollout.kill_switch(conn) if isinstance(event, CallStarted) else None
             outcome = (self._killed(world, event, killed) if killed
                        else self._decide(conn, world, state, event))
-            store.save_state(conn, outcome.state, new=new)
-            outcome.handoff_ids = {i: store.add_handoff(conn, sid, a)
+            store.save_state(conn, outcome.state, new=new, crypt=self.crypt)
+            outcome.handoff_ids = {i: store.add_handoff(conn, sid, a, self.crypt)
                                    for i, a in enumerate(outcome.actions)
                                    if isinstance(a, Transfer)}
             store.add_turn(conn, sid, event, outcome.state, outcome.actions,
-                           (time.perf_counter() - started) * 1000)
+                           (time.perf_counter() - started) * 1000, self.crypt)
+            self._audit(conn, state, outcome)
             if outcome.state.phase == "ended" and event.kind == "call_ended":
                 store.save_disposition(conn, outcome.state, executor.summarise(outcome.state))
             response = render(outcome)
@@ -98,6 +105,26 @@ class CallService:
         if event.kind == "call_ended":
             self.drain_outbox()
         return response
+
+    def _audit(self, conn: Connection, before: CallState | None, outcome: Outcome) -> None:
+        """Audit the decisions of this event: consent, escalations and handoffs."""
+        st = outcome.state
+        if before is None:
+            audit.append(conn, "consent", "receptionist", call_sid=st.call_sid,
+                         consent="implied after disclosure", caller=st.caller,
+                         two_party_state=self._two_party(st.caller))
+        elif before.consent != st.consent:
+            audit.append(conn, "consent", "receptionist", call_sid=st.call_sid,
+                         consent=st.consent)
+        for action in outcome.actions:
+            if isinstance(action, Transfer):
+                h = action.handoff
+                audit.append(conn, "handoff", "receptionist", call_sid=st.call_sid,
+                             category=h.category, target=h.target, reason=h.reason)
+
+    def _two_party(self, number: str) -> bool:
+        states = getattr(self.world.compliance, "two_party_consent_states", ())
+        return caller_state(number) in states
 
     def _killed(self, world: World, event: CallStarted, switch: dict[str, Any]) -> Outcome:
         """The kill switch is on: every call goes straight to the front desk."""
@@ -137,6 +164,9 @@ class CallService:
         try:
             data = executor.run(ctx, action.name, action.args)
             savepoint.commit()
+            if executor.REGISTRY[action.name][0] == "command":
+                audit.append(conn, "command", "receptionist", call_sid=st.call_sid,
+                             action=action.name, ok=True)
             return ActionResult(at=at, name=action.name, ok=True, data=data)
         except Exception as exc:  # noqa: BLE001 - any integration failure becomes a result
             savepoint.rollback()
@@ -169,3 +199,5 @@ class CallService:
         p = row.payload
         self.crm(conn).append_timeline(p.get("contact_id"), p.get("phone") or "", "call",
                                        p.get("summary") or "", p)
+        audit.append(conn, "crm_write", "receptionist", call_sid=p.get("call_sid"),
+                     contact_id=p.get("contact_id"), disposition=p.get("disposition"))

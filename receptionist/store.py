@@ -27,21 +27,36 @@ def remember_request(conn: Connection, key: str, call_sid: str, response: str) -
                                                      response=response, created_at=db.utcnow()))
 
 
-def load_state(conn: Connection, sid: str, *, lock: bool = True) -> CallState | None:
+def _json(crypt: Any, value: Any) -> Any:
+    return crypt.encrypt_json(value) if crypt is not None else value
+
+
+def _text(crypt: Any, value: str | None) -> str | None:
+    return crypt.encrypt(value) if crypt is not None and value else value
+
+
+def load_state(conn: Connection, sid: str, *, lock: bool = True,
+               crypt: Any = None) -> CallState | None:
     """Read a call's state, locking its row (PostgreSQL) so turns of one call never interleave."""
     query = sa.select(db.calls.c.state).where(db.calls.c.sid == sid)
     if lock and conn.dialect.name != "sqlite":
         query = query.with_for_update()
     raw = conn.execute(query).scalar_one_or_none()
-    return CallState.model_validate(raw) if raw is not None else None
+    if raw is None:
+        return None
+    if crypt is None and isinstance(raw, dict) and set(raw) == {"enc"}:
+        from receptionist.compliance.crypto import KeyError_
+
+        raise KeyError_("this call's state is encrypted and no data key is configured")
+    return CallState.model_validate(crypt.decrypt_json(raw) if crypt is not None else raw)
 
 
-def save_state(conn: Connection, st: CallState, *, new: bool) -> None:
-    """Insert or update the call row from its state."""
+def save_state(conn: Connection, st: CallState, *, new: bool, crypt: Any = None) -> None:
+    """Insert or update the call row from its state (encrypted when a key is configured)."""
     values = {"caller": st.caller, "called": st.called, "status": st.status,
               "call_type": st.call_type, "escalation": st.escalation,
               "transfer_to": st.transfer_to, "disposition": st.disposition,
-              "state": st.model_dump(mode="json"), "updated_at": db.utcnow()}
+              "state": _json(crypt, st.model_dump(mode="json")), "updated_at": db.utcnow()}
     if st.phase == "ended":
         values["ended_at"] = db.utcnow()
     if new:
@@ -53,33 +68,42 @@ def save_state(conn: Connection, st: CallState, *, new: bool) -> None:
 
 
 def add_turn(conn: Connection, sid: str, event: Any, st: CallState, actions: list[Any],
-             duration_ms: float) -> None:
-    """Record one event and what was decided about it."""
+             duration_ms: float, crypt: Any = None) -> None:
+    """Record one event and what was decided about it; no words after a recording refusal."""
     seq = conn.execute(sa.select(sa.func.count()).select_from(db.turns)
                        .where(db.turns.c.call_sid == sid)).scalar_one() + 1
     nlu = getattr(event, "nlu", None)
     reply = " ".join(getattr(a, "text", None) or getattr(a, "prompt", "") for a in actions
                      if getattr(a, "kind", "") in ("say", "gather", "voicemail")).strip()
+    words = st.consent != "refused"
+    parsed = nlu.model_dump(mode="json") if nlu else None
+    if parsed and not words:
+        parsed = {"intent": parsed["intent"], "confidence": parsed["confidence"],
+                  "engine": parsed["engine"]}
     conn.execute(db.turns.insert().values(
-        call_sid=sid, seq=seq, event=event.kind, caller_text=getattr(event, "text", None),
-        digits=getattr(event, "digits", None), nlu=nlu.model_dump(mode="json") if nlu else None,
-        decision=st.decision, reply=reply or None,
-        actions=[a.model_dump(mode="json") for a in actions], at=db.to_db(event.at),
-        duration_ms=round(duration_ms, 3)))
+        call_sid=sid, seq=seq, event=event.kind,
+        caller_text=_text(crypt, getattr(event, "text", None)) if words else None,
+        digits=getattr(event, "digits", None), nlu=_json(crypt, parsed) if parsed else None,
+        decision=st.decision, reply=_text(crypt, reply or None) if words else None,
+        actions=_json(crypt, [a.model_dump(mode="json") for a in actions]),
+        at=db.to_db(event.at), duration_ms=round(duration_ms, 3)))
 
 
-def add_handoff(conn: Connection, sid: str, action: Transfer) -> int:
+def add_handoff(conn: Connection, sid: str, action: Transfer, crypt: Any = None) -> int:
     """Store the handoff's context (transcript, intent, slots, sentiment, reason)."""
     h = action.handoff
     return int(conn.execute(db.handoffs.insert().values(
         call_sid=sid, category=h.category, reason=h.reason, target=h.target, number=h.number,
-        whisper=h.whisper, transcript=[list(t) for t in h.transcript], intent=h.intent,
-        slots=h.slots, sentiment=h.sentiment, created_at=db.utcnow())).inserted_primary_key[0])
+        whisper=_text(crypt, h.whisper), transcript=_json(crypt, [list(t) for t in h.transcript]),
+        intent=h.intent, slots=_json(crypt, h.slots), sentiment=h.sentiment,
+        created_at=db.utcnow())).inserted_primary_key[0])
 
 
-def handoff(conn: Connection, handoff_id: int) -> Any:
-    """One handoff row."""
-    return conn.execute(sa.select(db.handoffs).where(db.handoffs.c.id == handoff_id)).one_or_none()
+def handoff_whisper(conn: Connection, handoff_id: int, crypt: Any = None) -> str | None:
+    """The whisper summary of one handoff, decrypted."""
+    value = conn.execute(sa.select(db.handoffs.c.whisper).where(
+        db.handoffs.c.id == handoff_id)).scalar_one_or_none()
+    return crypt.decrypt(value) if crypt is not None and value else value
 
 
 def set_dial_status(conn: Connection, handoff_id: int, status: str) -> None:

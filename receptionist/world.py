@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from receptionist import executor
+from receptionist.compliance.settings import load_compliance
 from receptionist.engine import CALLBACK_FLOW, World
 from receptionist.errors import ConfigError
 from receptionist.escalation import load_matrix
@@ -31,4 +32,6 @@ def load_world(flows_dir: Path, nlu_data_dir: Path | None = None) -> World:
     if CALLBACK_FLOW not in flows.flows:
         raise ConfigError(str(flows_dir), f"the '{CALLBACK_FLOW}' sub-flow is missing; "
                                           "after-hours escalations need it")
-    return World(flows=flows, matrix=matrix, profile=profile)
+    compliance = load_compliance(flows_dir / "compliance.yaml")
+    return World(flows=flows, matrix=matrix, profile=profile,
+                 disclosure=compliance.recording_disclosure.strip(), compliance=compliance)

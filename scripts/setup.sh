@@ -44,6 +44,9 @@ if ! command -v docker-compose >/dev/null && [ "$(id -u)" = 0 ] && command -v ap
     || echo "setup: could not install docker-compose; the compose check will be skipped" >&2
 fi
 
+echo "==> data key for encryption at rest (kept outside the database and the checkout)"
+.venv/bin/receptionist keys init
+
 echo "==> preparing the database"
 .venv/bin/receptionist db init
 

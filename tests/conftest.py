@@ -1,7 +1,11 @@
+import base64
 import json
 import os
+import tempfile
+from types import SimpleNamespace
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,6 +13,7 @@ import sqlalchemy as sa
 
 from receptionist.app import create_app
 from receptionist.caller import Caller, flask_transport
+from receptionist.compliance.crypto import Keyring
 from receptionist.config import ROOT, Settings
 from receptionist.db import init_db, make_engine, metadata
 from receptionist.nlu.data import load_training_data
@@ -57,9 +62,18 @@ def settings(tmp_path, nlu_model_dir):
                    twilio_auth_token=TOKEN, nlu_model_dir=nlu_model_dir)
 
 
+KEYRING = Keyring({"test1": b"\x01" * 32, "test2": b"\x02" * 32}, "test2")
+# Every app and command the tests start uses the test keyring, never the machine's key file.
+_KEY_FILE = Path(tempfile.mkdtemp()) / "test-keys.json"
+_KEY_FILE.write_text(json.dumps({"active": "test2", "keys": {
+    k: base64.b64encode(v).decode() for k, v in KEYRING.keys.items()}}))
+os.environ["RECEPTIONIST_KEY_FILE"] = str(_KEY_FILE)
+os.environ.pop("RECEPTIONIST_DATA_KEYS", None)
+
+
 @pytest.fixture
 def app(settings, nlu, clock):
-    return create_app(settings, nlu=nlu, clock=clock)
+    return create_app(settings, nlu=nlu, clock=clock, keyring=KEYRING)
 
 
 @pytest.fixture
@@ -72,9 +86,24 @@ def db(app):
     return app.extensions["receptionist"].engine
 
 
-def rows(engine, table, *where):
+ENCRYPTED = {"state", "caller_text", "reply", "nlu", "actions", "whisper", "transcript", "slots",
+             "data"}
+
+
+def rows(engine, table, *where, keyring=KEYRING):
+    """Rows as an operator with the data key reads them (encrypted columns decrypted)."""
     with engine.connect() as conn:
-        return list(conn.execute(sa.select(table).where(*where)))
+        found = list(conn.execute(sa.select(table).where(*where)))
+    out = []
+    for row in found:
+        values = dict(row._mapping)
+        for key in ENCRYPTED & set(values):
+            if isinstance(values[key], str):
+                values[key] = keyring.decrypt(values[key])
+            elif values[key] is not None:
+                values[key] = keyring.decrypt_json(values[key])
+        out.append(SimpleNamespace(**values))
+    return out
 
 
 @pytest.fixture

@@ -26,7 +26,9 @@ def test_greeting_is_exact_twiml_with_speech_and_dtmf_gather(app):
         'hints="appointment, reschedule, cancel, hours, directions, parking, insurance, bill, '
         'message, person" input="speech dtmf" language="en-US" method="POST" '
         'speechTimeout="auto" timeout="6">'
-        '<Say language="en-US" voice="Polly.Joanna">Thank you for calling Bright Smile Dental. '
+        '<Say language="en-US" voice="Polly.Joanna">This call may be recorded and transcribed '
+        'to help us serve you. Say "no recording" at any time if you prefer it isn\'t. '
+        'Thank you for calling Bright Smile Dental. '
         "I'm the virtual receptionist. You can ask for a person at any time. "
         "How can I help you today?</Say></Gather></Response>")
 

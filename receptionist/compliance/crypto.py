@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from receptionist.errors import ReceptionistError
 
 PREFIX = "enc:v1:"
+DEFAULT_KEY_FILE = Path.home() / ".config" / "receptionist" / "keys.json"
 
 
 class KeyError_(ReceptionistError):
@@ -87,8 +88,10 @@ def _decode(kid: str, text: str) -> bytes:
 def load_keyring(environ: dict[str, str] | None = None) -> Keyring | None:
     """The configured keyring, or None when no key is configured."""
     env = os.environ if environ is None else environ
-    if env.get("RECEPTIONIST_KEY_FILE"):
-        path = Path(env["RECEPTIONIST_KEY_FILE"])
+    key_file = env.get("RECEPTIONIST_KEY_FILE") or (
+        str(DEFAULT_KEY_FILE) if environ is None and DEFAULT_KEY_FILE.exists() else "")
+    if key_file and not env.get("RECEPTIONIST_DATA_KEYS"):
+        path = Path(key_file)
         try:
             raw = json.loads(path.read_text())
         except (OSError, ValueError) as exc:

@@ -174,10 +174,10 @@ def whisper() -> Response:
     def build() -> Response:
         hid = _handoff_id()
         with _app().engine.connect() as conn:
-            row = store.handoff(conn, hid)
-        if row is None:
+            text = store.handoff_whisper(conn, hid, _app().service.crypt)
+        if text is None:
             raise MalformedWebhook(f"unknown handoff {hid}")
-        return _xml(twiml.whisper(row.whisper))
+        return _xml(twiml.whisper(text))
 
     return _guarded(build)
 
@@ -214,7 +214,7 @@ def outcome() -> Response:
     """A call's outcome as recorded (used by `receptionist call --url`); signed like the rest."""
     sid = request.args.get("CallSid", "")
     with _app().engine.connect() as conn:
-        state = store.load_state(conn, sid, lock=False)
+        state = store.load_state(conn, sid, lock=False, crypt=_app().service.crypt)
     if state is None:
         return Response(f"unknown CallSid {sid}", status=404, mimetype="text/plain")
     return Response(json.dumps(state.outcome()), mimetype="application/json")
