@@ -95,10 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_subparsers(dest="outbox_command", required=True).add_parser(
         "run", help="deliver every due row once").set_defaults(run=_outbox_run)
 
-    from receptionist import cli_compliance, cli_rollout
+    from receptionist import cli_compliance, cli_rollout, cli_shadow
 
     cli_rollout.register(sub)
     cli_compliance.register(sub)
+    cli_shadow.register(sub)
     return p
 
 

@@ -1,0 +1,108 @@
+"""`receptionist shadow`: replay human-handled calls, report on a pilot, turn calls into checks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from receptionist.config import ROOT, Settings
+
+
+def register(sub: Any) -> None:
+    """Add the shadow commands."""
+    shadow = sub.add_parser("shadow", help="shadow pilots: replay, report, regression scenarios")
+    ss = shadow.add_subparsers(dest="shadow_command", required=True)
+    rep = ss.add_parser("replay", help="run recorded calls (JSONL) through the engine; JSONL out")
+    rep.add_argument("file", type=Path)
+    rep.set_defaults(run=replay_cmd)
+    rpt = ss.add_parser("report", help="the pilot report (HTML with charts, JSON) and a verdict")
+    rpt.add_argument("file", type=Path)
+    rpt.add_argument("--labels", type=Path, help="staff labels CSV: call_id, call_type, "
+                     "escalated, escalation_reason, resolved")
+    rpt.add_argument("--gates", type=Path, default=ROOT / "shadow_mode" / "gates.yaml")
+    rpt.add_argument("--out", type=Path, default=Path("reports/shadow"))
+    rpt.set_defaults(run=report_cmd)
+    imp = ss.add_parser("import-csv", help="a call-log CSV export -> pilot JSONL on stdout")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(run=import_cmd)
+    sc = ss.add_parser("to-scenario", help="turn pilot calls into regression scenarios")
+    sc.add_argument("file", type=Path)
+    sc.add_argument("call_ids", nargs="*", help="default: every call where AI and front desk "
+                    "disagree")
+    sc.add_argument("--out", type=Path, default=ROOT / "scenarios" / "pilot.yaml")
+    sc.set_defaults(run=to_scenario_cmd)
+
+
+def _replayed(path: Path, progress: bool = False) -> tuple[list[dict[str, Any]], Any]:
+    from receptionist.app import build_nlu
+    from receptionist.db import init_db, make_engine
+    from receptionist.world import load_world
+    from shadow_mode.replay import read_calls, replay
+
+    settings = Settings.from_env()
+    world = load_world(settings.flows_dir, settings.nlu_data_dir)
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    calls = list(read_calls(path))
+
+    def tick(n: int) -> None:
+        bar = "#" * int(30 * n / max(1, len(calls)))
+        print(f"\r  replaying [{bar:<30}] {n}/{len(calls)} calls", end="", file=sys.stderr)
+
+    results = list(replay(calls, world, build_nlu(settings, world), engine,
+                          progress=tick if progress else None))
+    if progress:
+        print(file=sys.stderr)
+    return results, world
+
+
+def replay_cmd(args: argparse.Namespace) -> int:
+    results, _ = _replayed(args.file)
+    for result in results:
+        print(json.dumps(result, default=str), flush=True)
+    return 0
+
+
+def report_cmd(args: argparse.Namespace) -> int:
+    from shadow_mode import report as pilot
+
+    results, _ = _replayed(args.file, progress=True)
+    if args.labels:
+        print(f"labels applied to {pilot.apply_labels(results, args.labels)} calls",
+              file=sys.stderr)
+    built = pilot.build(results, pilot.load_gates(args.gates))
+    paths = pilot.write(built, args.out)
+    f = built["figures"]
+    print(f"{built['progress']}; in-scope call-type agreement "
+          f"{f['in_scope_call_type_agreement']:.0%}; escalation agreement "
+          f"{f['escalation_agreement']:.0%}; missed always-escalate {f['missed_always_escalate']}"
+          f"; would contain {f['would_contain']:.0%}")
+    for gate in built["gates"]:
+        print(f"  {'pass' if gate['passed'] else 'FAIL'} {gate['gate']}: {gate['value']} "
+              f"{gate['op']} {gate['bound']}")
+    print(f"verdict: {built['verdict']}  ({paths['html']}, {paths['json']})")
+    return 0 if built["verdict"] == "GO" else 1
+
+
+def import_cmd(args: argparse.Namespace) -> int:
+    from shadow_mode.importers import from_csv
+
+    for call in from_csv(args.file):
+        print(json.dumps(call))
+    return 0
+
+
+def to_scenario_cmd(args: argparse.Namespace) -> int:
+    from shadow_mode.importers import to_scenario, write_scenarios
+
+    results, world = _replayed(args.file)
+    chosen = [r for r in results if (r["call_id"] in args.call_ids) if args.call_ids] or [
+        r for r in results if not args.call_ids and (
+            r["call_type"] != r["human"]["call_type"]
+            or bool(r["escalation"]) != bool(r["human"]["escalated"]))]
+    path = write_scenarios([to_scenario(r, world.profile.tz) for r in chosen], args.out)
+    print(f"wrote {len(chosen)} scenario(s) to {path}")
+    return 0

@@ -1,0 +1,177 @@
+"""Offline replay: calls that humans handled, run through the engine, decision by decision.
+
+Input JSONL, one call per line: {"call_id", "from", "started_at", "turns": [{"speaker":
+"caller"|"staff", "text", "t"}], "human": {"call_type", "escalated", "escalation_reason",
+"resolved"}}. Output JSONL, one line per call: call_id, call_type, escalation, would_contain and
+the per-turn decisions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.engine import Engine
+
+from integrations.sql import SqlIntegrations
+from receptionist import engine as call_engine
+from receptionist import executor
+from receptionist.actions import RunAction, Transfer
+from receptionist.errors import ReceptionistError
+from receptionist.events import ActionResult, CallEnded, CallStarted, SpeechRecognized
+
+CONTAINED = {"completed"}
+
+
+class Turn(BaseModel):
+    """One utterance of a recorded call."""
+
+    model_config = ConfigDict(extra="forbid")
+    speaker: str = Field(pattern="^(caller|staff)$")
+    text: str
+    t: float = 0.0
+
+
+class HumanOutcome(BaseModel):
+    """What the front desk did (the ground truth)."""
+
+    model_config = ConfigDict(extra="allow")
+    call_type: str | None = None
+    escalated: bool | None = None
+    escalation_reason: str | None = None
+    resolved: bool | None = None
+
+
+class RecordedCall(BaseModel):
+    """A call as the phone system and the front desk recorded it."""
+
+    model_config = ConfigDict(extra="allow")
+    call_id: str
+    from_: str = Field(alias="from")
+    started_at: datetime
+    turns: list[Turn]
+    human: HumanOutcome = HumanOutcome()
+
+
+class BadPilotLine(ReceptionistError):
+    """A line of a pilot file is not a recorded call."""
+
+
+def read_calls(path: Path) -> Iterator[RecordedCall]:
+    """Read a pilot JSONL file, naming the line of any bad record."""
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield RecordedCall.model_validate(json.loads(line))
+        except (ValueError, ValidationError) as exc:
+            raise BadPilotLine(f"{path}:{number}: not a recorded call: {exc}") from exc
+
+
+class ShadowExecutor:
+    """Runs queries (read-only) and records commands without performing them."""
+
+    def __init__(self, integrations: Any, world: Any) -> None:
+        self.integrations, self.world = integrations, world
+        self.commands: list[dict[str, Any]] = []
+
+    def run(self, st: Any, action: RunAction, at: datetime) -> ActionResult:
+        """Answer one action the engine asked for."""
+        kind = executor.REGISTRY.get(action.name, ("query", None))[0]
+        if kind == "command":
+            self.commands.append({"action": action.name, "args": action.args})
+            return ActionResult(at=at, name=action.name, ok=True, data=_simulated(action))
+        ctx = executor.ActionContext(integrations=self.integrations, profile=self.world.profile,
+                                     call_sid=st.call_sid, caller=st.caller, now=at, state=st,
+                                     enqueue=lambda *_: None)
+        try:
+            return ActionResult(at=at, name=action.name, ok=True,
+                                data=executor.run(ctx, action.name, action.args))
+        except Exception as exc:  # noqa: BLE001 - a failed query is a result, as in live calls
+            return ActionResult(at=at, name=action.name, ok=False, error=str(exc))
+
+
+def _simulated(action: RunAction) -> dict[str, Any]:
+    """What a command would have returned, so the conversation can go on in shadow."""
+    args = action.args
+    if action.name == "create_contact":
+        return {"verified": True, "new": True, "id": 0, "first_name": (args.get("name") or
+                                                                       "").split(" ")[0]}
+    if action.name in ("book_appointment", "reschedule_appointment"):
+        slot = args.get("slot") or {}
+        return {"label": slot.get("label"), "provider": slot.get("provider"), "simulated": True}
+    if action.name == "create_ticket":
+        return {"ticket": None, "simulated": True}
+    return {"simulated": True}
+
+
+def replay_call(call: RecordedCall, world: Any, nlu: Any, integrations: Any) -> dict[str, Any]:
+    """Run one recorded call through the engine; return what the AI would have done."""
+    shadow = ShadowExecutor(integrations, world)
+    st, pending = call_engine.step(world, None, CallStarted(
+        at=call.started_at, call_sid=call.call_id, caller=call.from_))
+    decisions: list[dict[str, Any]] = []
+    st = _drain(world, st, pending, shadow, call.started_at, [])
+    for turn in call.turns:
+        if turn.speaker != "caller":
+            continue
+        at = call.started_at + timedelta(seconds=turn.t)
+        if st.phase in ("handoff", "ended", "voicemail"):
+            decisions.append({"t": turn.t, "caller": turn.text, "decision": "after handoff/end"})
+            continue
+        parsed = nlu.parse(turn.text, now=at.astimezone(world.profile.tz))
+        said: list[Any] = []
+        st, pending = call_engine.step(world, st, SpeechRecognized(at=at, text=turn.text,
+                                                                   nlu=parsed))
+        st = _drain(world, st, pending, shadow, at, said)
+        decisions.append({"t": turn.t, "caller": turn.text, "intent": parsed.intent,
+                          "confidence": parsed.confidence, "decision": st.decision,
+                          "flow": st.flow, "step": st.step, "escalation": st.escalation,
+                          "reply": " ".join(getattr(a, "text", None) or getattr(a, "prompt", "")
+                                            for a in said).strip(),
+                          "transfer_to": next((a.handoff.target for a in said
+                                               if isinstance(a, Transfer)), None)})
+    end_at = call.started_at + timedelta(seconds=(call.turns[-1].t if call.turns else 0) + 1)
+    st, pending = call_engine.step(world, st, CallEnded(at=end_at))
+    _drain(world, st, pending, shadow, end_at, [])
+    return {"call_id": call.call_id, "from": call.from_,
+            "started_at": call.started_at.isoformat(), "call_type": st.call_type, "escalation": st.escalation,
+            "transfer_to": st.transfer_to, "would_contain": bool(
+                st.call_type and st.call_type != "out_of_scope" and not st.escalation
+                and st.disposition and st.disposition not in ("abandoned",)),
+            "disposition": st.disposition, "decisions": decisions,
+            "would_have_done": shadow.commands, "human": call.human.model_dump(),
+            "transcript": [t.model_dump() for t in call.turns]}
+
+
+def _drain(world: Any, st: Any, pending: list[Any], shadow: ShadowExecutor, at: datetime,
+           said: list[Any]) -> Any:
+    for _ in range(20):
+        if not pending:
+            break
+        action = pending.pop(0)
+        if isinstance(action, RunAction):
+            st, more = call_engine.step(world, st, shadow.run(st, action, at))
+            pending = more + pending
+        else:
+            said.append(action)
+    return st
+
+
+def replay(calls: Iterable[RecordedCall], world: Any, nlu: Any, engine: Engine,
+           progress: Callable[[int], None] | None = None) -> Iterator[dict[str, Any]]:
+    """Replay calls read-only: every query runs inside a transaction that is rolled back."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            integrations = SqlIntegrations(conn, world.profile)
+            for n, call in enumerate(calls, start=1):
+                yield replay_call(call, world, nlu, integrations)
+                if progress:
+                    progress(n)
+        finally:
+            transaction.rollback()

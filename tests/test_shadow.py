@@ -1,0 +1,134 @@
+"""Shadow mode offline: replay never acts, the report's figures and gates, labels, regression."""
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from integrations.seed import seed_demo
+from integrations.sql import appointments, contacts, tickets, timeline
+from receptionist import scenarios
+from receptionist.compliance.audit import audit_log
+from receptionist.config import ROOT
+from receptionist.db import calls, init_db, make_engine, outbox, turns
+from receptionist.errors import ConfigError
+from receptionist.world import load_world
+from shadow_mode import report as pilot
+from shadow_mode.importers import from_csv, to_scenario, write_scenarios
+from shadow_mode.replay import BadPilotLine, read_calls, replay
+
+SAMPLE = ROOT / "shadow_mode" / "sample_pilot.jsonl"
+TABLES = (appointments, contacts, tickets, timeline, calls, turns, outbox, audit_log)
+
+
+@pytest.fixture(scope="module")
+def world():
+    return load_world(ROOT / "flows", ROOT / "nlu_data")
+
+
+@pytest.fixture
+def crm(tmp_path, world):
+    engine = make_engine(f"sqlite:///{tmp_path / 'crm.sqlite3'}")
+    init_db(engine)
+    with engine.begin() as conn:
+        seed_demo(conn, world.profile)
+    return engine
+
+
+@pytest.fixture
+def results(world, nlu, crm):
+    return list(replay(read_calls(SAMPLE), world, nlu, crm))
+
+
+def counts(engine):
+    with engine.connect() as conn:
+        return {t.name: conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                for t in TABLES}
+
+
+def test_replay_never_acts_but_records_what_it_would_have_done(world, nlu, crm):
+    before = counts(crm)
+    results = list(replay(read_calls(SAMPLE), world, nlu, crm))
+    assert counts(crm) == before  # no bookings, CRM writes, tickets, outbox rows or calls
+    done = [c["action"] for r in results for c in r["would_have_done"]]
+    assert "book_appointment" in done and "create_ticket" in done
+    assert "write_back_summary" in done
+
+
+def test_each_call_has_the_fields_a_pilot_needs(results):
+    assert len(results) == 50
+    first = results[0]
+    assert {"call_id", "call_type", "escalation", "would_contain", "decisions"} <= set(first)
+    assert first["call_type"] == "book_appointment" and first["would_contain"] is True
+    assert first["decisions"][0]["caller"] == "hi Karen, I need to book a cleaning"
+    assert first["decisions"][0]["intent"] == "book_appointment"
+    safety = [r for r in results if r["human"]["escalation_reason"] == "safety"]
+    assert safety and all(r["escalation"] == "safety" for r in safety)
+
+
+def test_the_sample_pilot_passes_its_gates(results):
+    built = pilot.build(results, pilot.load_gates(ROOT / "shadow_mode" / "gates.yaml"))
+    assert built["verdict"] == "GO" and built["progress"] == "50/50 calls"
+    assert built["figures"]["missed_always_escalate"] == 0
+    assert built["figures"]["in_scope_call_type_agreement"] >= 0.85
+    pairs = {(c["ai"], c["human"]): c["calls"] for c in built["escalation_confusion"]}
+    assert pairs[("safety", "safety")] == 2
+
+
+def test_a_missed_safety_call_fails_the_pilot_and_is_listed_with_its_transcript(results,
+                                                                               tmp_path):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("call_id,call_type,escalated,escalation_reason,resolved\n"
+                      "pilot-012,practice_info,yes,safety,no\n")
+    assert pilot.apply_labels(results, labels) == 1
+    built = pilot.build(results, pilot.load_gates(ROOT / "shadow_mode" / "gates.yaml"))
+    assert built["verdict"] == "NO-GO"
+    [missed] = built["missed_always_escalate"]
+    assert missed["call_id"] == "pilot-012" and "caller: what are your hours" in \
+        missed["transcript"]
+    failed = {g["gate"] for g in built["gates"] if not g["passed"]}
+    assert failed >= {"max_missed_safety", "max_missed_always_escalate"}
+    paths = pilot.write(built, tmp_path / "out")
+    page = paths["html"].read_text()
+    assert "NO-GO" in page and "pilot-012" in page and page.count("data:image/png") == 2
+    assert json.loads(paths["json"].read_text())["verdict"] == "NO-GO"
+
+
+def test_a_short_pilot_says_how_far_it_has_come(results):
+    built = pilot.build(results[:37], pilot.load_gates(ROOT / "shadow_mode" / "gates.yaml"))
+    assert built["progress"] == "37/50 calls" and built["verdict"] == "NO-GO"
+
+
+def test_a_bad_pilot_line_is_named(tmp_path):
+    bad = tmp_path / "pilot.jsonl"
+    bad.write_text('{"call_id": "x", "from": "+1", "started_at": "2026-11-02T09:00", '
+                   '"turns": []}\n{"call_id": "y"}\n')
+    with pytest.raises(BadPilotLine, match="pilot.jsonl:2"):
+        list(read_calls(bad))
+
+
+def test_a_call_log_csv_becomes_a_pilot(tmp_path):
+    export = tmp_path / "log.csv"
+    export.write_text('Call SID,From,Start Time,Transcript,Call Type,Transferred,Resolved\n'
+                      'CA1,+14135550142,2026-11-02T09:00:00,"Staff: Bright Smile | Caller: what '
+                      'are your hours | Caller: thanks",practice_info,no,yes\n')
+    [call] = from_csv(export)
+    assert call["turns"][0] == {"speaker": "staff", "text": "Bright Smile", "t": 0.0}
+    assert call["turns"][1]["speaker"] == "caller" and call["human"]["resolved"] is True
+    broken = tmp_path / "broken.csv"
+    broken.write_text("Call SID,From,Start Time\nCA2,+1,2026-11-02\n")
+    with pytest.raises(ConfigError, match="broken.csv:2"):
+        from_csv(broken)
+
+
+def test_disagreements_become_regression_scenarios(results, world, tmp_path, nlu):
+    disagreeing = [r for r in results if r["call_type"] != r["human"]["call_type"]]
+    assert disagreeing
+    path = write_scenarios([to_scenario(r, world.profile.tz) for r in disagreeing],
+                           tmp_path / "pilot.yaml")
+    items = scenarios.load([path])
+    assert len(items) == len(disagreeing)
+    ran = scenarios.run(items, nlu=nlu)
+    # the checks fail today, exactly where the AI and the front desk disagreed
+    assert all(not r.passed for r in ran)
