@@ -7,6 +7,7 @@ speaks HTTP to a running `receptionist serve`, signing with TWILIO_AUTH_TOKEN.
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -58,6 +59,7 @@ class CallResult:
     turns: list[dict[str, Any]] = field(default_factory=list)
     outcome: dict[str, Any] = field(default_factory=dict)
     whisper: str | None = None
+    details: list[dict[str, Any]] = field(default_factory=list)  # per turn: TwiML verbs, ms
 
     def as_json(self) -> dict[str, Any]:
         """The `receptionist call --json` object."""
@@ -94,16 +96,20 @@ class Caller:
         base = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": caller,
                 "To": PRACTICE_NUMBER, "Direction": "inbound"}
         result = CallResult(call_sid=sid)
+        started = time.perf_counter()
         doc = self.post("/twilio/voice", base | {"CallStatus": "ringing"})
         result.turns.append({"caller": None, "receptionist": _spoken(doc)})
+        result.details.append(_detail(doc, started))
         pending = list(lines)
         while True:
             root = ET.fromstring(doc)
             gather, dial, record = root.find("Gather"), root.find("Dial"), root.find("Record")
             if gather is not None and pending:
                 line = pending.pop(0)
+                started = time.perf_counter()
                 doc = self.post(gather.get("action", ""), base | _answer(line))
                 result.turns.append({"caller": line, "receptionist": _spoken(doc)})
+                result.details.append(_detail(doc, started))
             elif dial is not None:
                 doc = self._dial(dial, base, result)
                 if root.find("Dial") is not None and ET.fromstring(doc).find("Record") is None:
@@ -129,6 +135,11 @@ class Caller:
         if _spoken(doc):
             result.turns.append({"caller": None, "receptionist": _spoken(doc)})
         return doc
+
+
+def _detail(doc: str, started: float) -> dict[str, Any]:
+    verbs = [el.tag.lower() for el in ET.fromstring(doc)]
+    return {"verbs": verbs, "ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
 def _answer(line: str) -> dict[str, str]:

@@ -88,8 +88,18 @@ def register(sub: Any) -> None:
     scen = sub.add_parser("scenarios", help="scripted calls through the webhook path")
     ss = scen.add_subparsers(dest="scenarios_command", required=True)
     srun = ss.add_parser("run", help="run scenarios; exit 0 only when every one passed")
-    srun.add_argument("paths", nargs="*", type=Path)
+    srun.add_argument("paths", nargs="*", type=Path, help="files or folders (default: "
+                      "scenarios/, including your practice's own scenarios/practice/)")
+    srun.add_argument("--mode", choices=["text", "audio"], default="text")
+    srun.add_argument("--jobs", type=int, default=1, help="scenarios run at once")
+    srun.add_argument("--report", type=Path, default=Path("reports/scenarios"),
+                      help="folder for report.html, report.json and junit.xml")
     srun.set_defaults(run=scenarios_run)
+    frm = ss.add_parser("from-call", help="turn a logged call into a scenario (its outcome "
+                        "becomes the expectation)")
+    frm.add_argument("call_sid")
+    frm.add_argument("--out", type=Path, default=Path("scenarios/practice/from_calls.yaml"))
+    frm.set_defaults(run=scenarios_from_call)
 
 
 def _context() -> tuple[Settings, Any, Any]:
@@ -292,13 +302,27 @@ def readiness_cmd(args: argparse.Namespace) -> int:
 
 
 def scenarios_run(args: argparse.Namespace) -> int:
-    from receptionist import scenarios
+    from receptionist import scenario_report, scenarios
 
+    if args.mode == "audio":
+        print("error: audio mode needs local speech over Media Streams (issue #4), which is "
+              "not built yet; run --mode text", file=sys.stderr)
+        return 2
     settings = Settings.from_env()
     items = scenarios.load(args.paths or [settings.scenarios_dir])
-    results = scenarios.run(items, settings)
+    done = [0]
+
+    def tick(result: Any) -> None:
+        done[0] += 1
+        bar = "#" * int(30 * done[0] / max(1, len(items)))
+        print(f"\r  [{bar:<30}] {done[0]}/{len(items)} scenarios", end="", file=sys.stderr)
+
+    results = scenarios.run(items, settings, jobs=args.jobs, progress=tick)
+    print(file=sys.stderr)
+    paths = scenario_report.write(results, args.report)
     for r in results:
-        print(f"{'PASS' if r.passed else 'FAIL'} {r.path.name}: {r.scenario.name}", flush=True)
+        print(f"{'PASS' if r.passed else 'FAIL'} {r.scenario.category}: {r.scenario.name}",
+              flush=True)
         for failure in r.failures:
             print(f"     {failure}")
         if r.failures:
@@ -307,5 +331,37 @@ def scenarios_run(args: argparse.Namespace) -> int:
                     print(f"       caller: {turn['caller']}")
                 print(f"       receptionist: {turn['receptionist']}")
     passed = sum(r.passed for r in results)
+    print(f"reports: {', '.join(str(p) for p in paths.values())}", file=sys.stderr)
     print(f"{passed} passed, {len(results) - passed} failed", file=sys.stderr)
     return 0 if passed == len(results) else 1
+
+
+def scenarios_from_call(args: argparse.Namespace) -> int:
+    from receptionist import store
+    from receptionist.compliance.crypto import load_keyring
+    from shadow_mode.importers import write_scenarios
+
+    _, engine, world = _context()
+    with engine.connect() as conn:
+        st = store.load_state(conn, args.call_sid, lock=False, crypt=load_keyring())
+    if st is None:
+        print(f"error: no call {args.call_sid}", file=sys.stderr)
+        return 2
+    lines = [text for speaker, text in st.transcript if speaker == "caller"]
+    if not lines:
+        print("error: that call kept no transcript (consent refused or retention)",
+              file=sys.stderr)
+        return 2
+    outcome = {k: v for k, v in st.outcome().items() if v is not None and k != "status"}
+    scenario = {"name": f"logged call {args.call_sid}", "flow": st.call_type or "out_of_scope",
+                "caller_id": st.caller,
+                "at": st.started_at.astimezone(world.profile.tz).strftime("%Y-%m-%dT%H:%M"),
+                "say": lines, "expect": outcome}
+    existing = []
+    if args.out.exists():
+        import yaml
+
+        existing = (yaml.safe_load(args.out.read_text()) or {}).get("scenarios", [])
+    path = write_scenarios(existing + [scenario], args.out)
+    print(f"added scenario '{scenario['name']}' to {path}")
+    return 0

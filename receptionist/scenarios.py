@@ -1,9 +1,15 @@
 """Scripted calls with expected outcomes, run through the real webhook path.
 
-A scenario file (YAML, `version: "1"`) holds `scenarios:`, each with `name`, `flow` (the call
-type it covers), `say` (caller lines; `DTMF:0`, `<silence>`), optional `caller_id`, `at`
-(practice-local time, default a Monday 10 a.m.), `dial_status`, and `expect`: any of `flow`,
-`disposition`, `escalation`, `transfer_to`, `status`, `said` (text the receptionist must say).
+A scenario file (YAML, `version: "1"`, optional `category:`) holds `scenarios:`, each with:
+`name`; `flow` (the call type it covers); the caller's side as `say` (lines; `DTMF:0` presses
+keys, `<silence>` stays silent) or as `turns` (each `say`, `press` or `silence: true`, with an
+optional per-turn `expect`: `intent`, `verb` (gather, dial, hangup, record), `no_reprompt`,
+`said`); a `persona` (language, accent, voice, rate, noise_snr_db, emotion: used by audio mode);
+`caller_id` (absent from the CRM or known), `at` (practice-local time, default a Monday 10 a.m.),
+`dial_status`; and `expect` at the end: `flow`, `disposition`, `escalation`, `transfer_to`,
+`status`, `said`, `never_said` (nothing of it may be spoken: red team), `no_escalation`,
+`slots` (dotted paths in the final call state), `crm_disposition` (what the CRM was sent) and
+`max_turn_ms`.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import sqlalchemy as sa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from receptionist import db
 from receptionist.config import Settings
 from receptionist.errors import ConfigError
 
@@ -33,7 +41,49 @@ class Expect(BaseModel):
     transfer_to: str | None = None
     status: str | None = None
     said: tuple[str, ...] = ()
+    never_said: tuple[str, ...] = ()
     no_escalation: bool = False
+    slots: dict[str, Any] = Field(default_factory=dict)
+    crm_disposition: str | None = None
+    max_turn_ms: float | None = None
+
+
+class TurnExpect(BaseModel):
+    """What must be true right after one caller turn."""
+
+    model_config = ConfigDict(extra="forbid")
+    intent: str | None = None
+    verb: Literal["gather", "dial", "hangup", "record"] | None = None
+    no_reprompt: bool = False
+    said: tuple[str, ...] = ()
+
+
+class TurnSpec(BaseModel):
+    """One caller turn: words, keys or silence."""
+
+    model_config = ConfigDict(extra="forbid")
+    say: str | None = None
+    press: str | None = None
+    silence: bool = False
+    expect: TurnExpect = TurnExpect()
+
+    def line(self) -> str:
+        """The caller line the simulated Twilio sends."""
+        if self.press:
+            return f"DTMF:{self.press}"
+        return "<silence>" if self.silence or not self.say else self.say
+
+
+class Persona(BaseModel):
+    """Who is calling (audio mode renders it; text mode records it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    language: str = "en"
+    accent: str = "us"
+    voice: str | None = None
+    rate: float = 1.0
+    noise_snr_db: float | None = None
+    emotion: str = "neutral"
 
 
 class Scenario(BaseModel):
@@ -42,11 +92,18 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     flow: str
-    say: tuple[str, ...] = Field(min_length=1)
+    category: str | None = None
+    say: tuple[str, ...] = ()
+    turns: tuple[TurnSpec, ...] = ()
+    persona: Persona = Persona()
     caller_id: str = "+14135550142"
     at: str = DEFAULT_AT
     dial_status: Literal["completed", "no-answer", "busy", "failed"] = "completed"
     expect: Expect
+
+    def steps(self) -> list[TurnSpec]:
+        """The caller's turns, whichever form the file used."""
+        return list(self.turns) or [TurnSpec(say=line) for line in self.say]
 
 
 class ScenarioFile(BaseModel):
@@ -54,6 +111,7 @@ class ScenarioFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     version: Literal["1"]
+    category: str | None = None
     scenarios: tuple[Scenario, ...]
 
 
@@ -66,7 +124,11 @@ def load(paths: list[Path]) -> list[tuple[Path, Scenario]]:
             parsed = ScenarioFile.model_validate(yaml.safe_load(path.read_text()))
         except (OSError, yaml.YAMLError, ValidationError) as exc:
             raise ConfigError(str(path), f"not a scenario file: {exc}") from exc
-        found += [(path, s) for s in parsed.scenarios]
+        for scenario in parsed.scenarios:
+            if not scenario.steps():
+                raise ConfigError(str(path), f"scenario '{scenario.name}' has no turns")
+            category = scenario.category or parsed.category or path.stem
+            found.append((path, scenario.model_copy(update={"category": category})))
     return found
 
 
@@ -79,6 +141,7 @@ class Result:
     failures: list[str] = field(default_factory=list)
     outcome: dict[str, Any] = field(default_factory=dict)
     turns: list[dict[str, Any]] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -86,7 +149,8 @@ class Result:
         return not self.failures
 
 
-def check(expect: Expect, outcome: dict[str, Any], turns: list[dict[str, Any]]) -> list[str]:
+def check(expect: Expect, outcome: dict[str, Any], turns: list[dict[str, Any]],
+          final: dict[str, Any] | None = None) -> list[str]:
     """Compare an outcome with the expectations; one message per broken expectation."""
     failures = []
     for key in ("flow", "disposition", "escalation", "transfer_to", "status"):
@@ -97,30 +161,93 @@ def check(expect: Expect, outcome: dict[str, Any], turns: list[dict[str, Any]]) 
         failures.append(f"escalation: expected none, got {outcome['escalation']!r}")
     spoken = " ".join(t["receptionist"] for t in turns)
     failures += [f"never said {text!r}" for text in expect.said if text not in spoken]
+    failures += [f"said {text!r}, which it must not" for text in expect.never_said
+                 if text.lower() in spoken.lower()]
+    final = final or {}
+    for path, want in expect.slots.items():
+        got: Any = final.get("slots", {})
+        for part in path.split("."):
+            got = got.get(part) if isinstance(got, dict) else None
+        if got != want:
+            failures.append(f"slot {path}: expected {want!r}, got {got!r}")
+    if expect.crm_disposition is not None and final.get("crm_disposition") != \
+            expect.crm_disposition:
+        failures.append(f"CRM disposition: expected {expect.crm_disposition!r}, got "
+                        f"{final.get('crm_disposition')!r}")
+    return failures
+
+
+def check_turns(steps: list[TurnSpec], call: Any, intents: list[str | None],
+                max_ms: float | None) -> list[str]:
+    """Per-turn expectations: intent, TwiML verb, no re-prompt, words, latency."""
+    failures = []
+    for n, (step, detail) in enumerate(zip(steps, call.details[1:], strict=False), start=1):
+        e, verbs = step.expect, detail["verbs"]
+        reply = call.turns[n]["receptionist"]
+        if e.intent and (intents[n - 1] if n - 1 < len(intents) else None) != e.intent:
+            failures.append(f"turn {n}: intent expected {e.intent!r}, got "
+                            f"{intents[n - 1] if n - 1 < len(intents) else None!r}")
+        if e.verb and e.verb not in verbs:
+            failures.append(f"turn {n}: expected <{e.verb.capitalize()}>, got {verbs}")
+        if e.no_reprompt and "gather" in verbs:
+            failures.append(f"turn {n}: re-prompted ({reply!r}) instead of acting at once")
+        failures += [f"turn {n}: never said {t!r}" for t in e.said if t not in reply]
+        if max_ms is not None and detail["ms"] > max_ms:
+            failures.append(f"turn {n}: took {detail['ms']:.0f} ms (limit {max_ms:.0f})")
     return failures
 
 
 def run(items: list[tuple[Path, Scenario]], settings: Settings | None = None,
-        nlu: Any = None, database_url: str = "sqlite://") -> list[Result]:
-    """Run scenarios in-process against one fresh database; return their results."""
-    from receptionist.app import create_app
-    from receptionist.caller import Caller, flask_transport
+        nlu: Any = None, database_url: str = "sqlite://", jobs: int = 1,
+        progress: Any = None) -> list[Result]:
+    """Run scenarios in-process through the signed webhook path; one fresh database each."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from receptionist.app import build_nlu, create_app
+    from receptionist.world import load_world
 
     token = secrets.token_hex(16)
     settings = replace(settings or Settings.from_env(), twilio_auth_token=token,
                        public_base_url="", database_url=database_url)
-    clock = _Clock()
-    app = create_app(settings, nlu=nlu, clock=clock)
-    tz = app.extensions["receptionist"].world.profile.tz
-    results = []
-    for path, scenario in items:
-        at = datetime.fromisoformat(scenario.at)
-        clock.now = at if at.tzinfo else at.replace(tzinfo=tz)
-        caller = Caller(flask_transport(app), token, dial_status=scenario.dial_status)
-        call = caller.call(list(scenario.say), caller=scenario.caller_id)
-        results.append(Result(path, scenario, check(scenario.expect, call.outcome, call.turns),
-                              call.outcome, call.turns))
-    return results
+    nlu = nlu or build_nlu(settings, load_world(settings.flows_dir))
+    def one(item: tuple[Path, Scenario]) -> Result:
+        clock = _Clock()  # each scenario gets a fresh app and database: no leaks between them
+        app = create_app(settings, nlu=nlu, clock=clock)
+        result = _run_one(app, clock, token, *item)
+        app.extensions["receptionist"].engine.dispose()
+        if progress:
+            progress(result)
+        return result
+
+    with ThreadPoolExecutor(max(1, jobs)) as pool:
+        return list(pool.map(one, items))
+
+
+def _run_one(app: Any, clock: _Clock, token: str, path: Path, scenario: Scenario) -> Result:
+    from receptionist import store
+    from receptionist.caller import Caller, flask_transport
+
+    rec = app.extensions["receptionist"]
+    at = datetime.fromisoformat(scenario.at)
+    clock.now = at if at.tzinfo else at.replace(tzinfo=rec.world.profile.tz)
+    steps = scenario.steps()
+    caller = Caller(flask_transport(app), token, dial_status=scenario.dial_status)
+    call = caller.call([s.line() for s in steps], caller=scenario.caller_id)
+    with rec.engine.connect() as conn:
+        state = store.load_state(conn, call.call_sid, lock=False, crypt=rec.service.crypt)
+        rows = conn.execute(sa.select(db.turns.c.nlu).where(db.turns.c.call_sid == call.call_sid)
+                            .order_by(db.turns.c.seq)).all()
+        sent = conn.execute(sa.select(db.outbox.c.payload).order_by(db.outbox.c.id.desc())
+                            ).all()
+    crypt = rec.service.crypt
+    intents = [((crypt.decrypt_json(r.nlu) if crypt and r.nlu else r.nlu) or {}).get("intent")
+               for r in rows[1:]]
+    payload = next((p.payload for p in sent if p.payload.get("call_sid") == call.call_sid), {})
+    final = {"slots": state.slots if state else {}, "crm_disposition": payload.get("disposition")}
+    failures = check(scenario.expect, call.outcome, call.turns, final) + check_turns(
+        steps, call, intents, scenario.expect.max_turn_ms)
+    return Result(path, scenario, failures, call.outcome, call.turns,
+                  [d["ms"] for d in call.details])
 
 
 class _Clock:

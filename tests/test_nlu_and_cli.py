@@ -101,16 +101,24 @@ def test_the_engine_does_no_io(module):
 
 def test_scenarios_run_passes_the_shipped_library_and_fails_a_broken_expectation(
         nlu_model_dir, tmp_path):
-    done = _cli(["scenarios", "run"], "", nlu_model_dir, tmp_path)
+    done = _cli(["scenarios", "run", "--jobs", "2", "--report", str(tmp_path / "report")], "",
+                nlu_model_dir, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "15 passed, 0 failed" in done.stderr
+    assert "119 passed, 0 failed" in done.stderr
+    junit = (tmp_path / "report" / "junit.xml").read_text()
+    assert 'tests="119" failures="0"' in junit and 'testsuite name="red team"' in junit
+    figures = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert figures["categories"]["always-escalate"]["pass_rate"] == 1.0
     bad = tmp_path / "bad.yaml"
     bad.write_text('version: "1"\nscenarios:\n  - name: wrong on purpose\n    flow: practice_info\n'
                    '    say: ["what are your hours", "no"]\n'
                    '    expect: {disposition: booked}\n')
-    failed = _cli(["scenarios", "run", str(bad)], "", nlu_model_dir, tmp_path)
+    failed = _cli(["scenarios", "run", str(bad), "--report", str(tmp_path / "bad")], "",
+                  nlu_model_dir, tmp_path)
     assert failed.returncode == 1
     assert "disposition: expected 'booked', got 'info_hours'" in failed.stdout
+    page = (tmp_path / "bad" / "report.html").read_text()
+    assert "wrong on purpose" in page and "caller: what are your hours" in page
 
 
 def test_readiness_is_red_for_the_reference_practice_until_the_baa_is_signed(
