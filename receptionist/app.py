@@ -12,12 +12,12 @@ from typing import Any
 from flask import Flask, Request, jsonify
 from sqlalchemy.engine import Engine
 
-from receptionist.config import Settings
-from receptionist.db import init_db, make_engine
-from receptionist.engine import World
 from receptionist import rollout
 from receptionist.compliance.crypto import load_keyring
 from receptionist.compliance.redact import install_log_redaction
+from receptionist.config import Settings
+from receptionist.db import init_db, make_engine
+from receptionist.engine import World
 from receptionist.errors import ConfigError, ReceptionistError
 from receptionist.nlu import NluEngine
 from receptionist.service import CallService
@@ -43,7 +43,8 @@ class Receptionist:
 
     def refresh(self, every: float = 2.0) -> None:
         """Reload the flow bundle when its files changed (a rollback, an edit); keep the old
-        one, loudly, if the new one does not load."""
+        one, loudly, if the new one does not load.
+        """
         now = time.monotonic()
         if now - self.checked_at < every:
             return

@@ -129,7 +129,7 @@ def _spoken(hhmm: str) -> str:
     t = time.fromisoformat(hhmm)
     suffix = "a.m." if t.hour < 12 else "p.m."
     hour = t.hour % 12 or 12
-    return f"{hour}{':%02d' % t.minute if t.minute else ''} {suffix}"
+    return f"{hour}{f':{t.minute:02d}' if t.minute else ''} {suffix}"
 
 
 def load_profile(path: Path) -> PracticeProfile:

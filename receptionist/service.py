@@ -13,14 +13,14 @@ from sqlalchemy.engine import Connection, Engine
 from integrations.sql import SqlIntegrations
 from receptionist import engine as call_engine
 from receptionist import executor, rollout, store
+from receptionist.actions import Gather, RunAction, Say, Transfer
 from receptionist.compliance import audit
 from receptionist.compliance.redact import strip_cards
 from receptionist.compliance.tcpa import caller_state
-from receptionist.actions import Gather, RunAction, Say, Transfer
 from receptionist.engine import World
-from receptionist.handoff import escalate
 from receptionist.errors import MalformedWebhook
 from receptionist.events import ActionResult, CallStarted, SpeechRecognized
+from receptionist.handoff import escalate
 from receptionist.nlu import NluEngine
 from receptionist.state import CallState
 

@@ -26,7 +26,8 @@ def load_gates(path: Path) -> dict[str, Any]:
 
 def apply_labels(results: list[dict[str, Any]], labels: Path) -> int:
     """Overwrite the human outcome of shadowed calls from a staff CSV (call_id, call_type,
-    escalated, escalation_reason, resolved); return how many calls were labelled."""
+    escalated, escalation_reason, resolved); return how many calls were labelled.
+    """
     by_id = {r["call_id"]: r for r in results}
     done = 0
     with labels.open(newline="") as handle:

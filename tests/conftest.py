@@ -2,10 +2,10 @@ import base64
 import json
 import os
 import tempfile
-from types import SimpleNamespace
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest

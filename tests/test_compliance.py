@@ -1,9 +1,7 @@
 """Compliance controls: audit chain, encryption, redaction, consent, minimisation, TCPA."""
 
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +9,7 @@ import sqlalchemy as sa
 from receptionist.app import create_app
 from receptionist.caller import Caller, flask_transport
 from receptionist.compliance import audit, retention, tcpa
-from receptionist.compliance.crypto import Keyring, KeyError_, load_keyring, new_key
+from receptionist.compliance.crypto import KeyError_, Keyring, load_keyring, new_key
 from receptionist.compliance.redact import redact, strip_cards
 from receptionist.compliance.settings import ComplianceSettings, load_compliance
 from receptionist.config import ROOT

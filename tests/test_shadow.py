@@ -1,7 +1,6 @@
 """Shadow mode offline: replay never acts, the report's figures and gates, labels, regression."""
 
 import json
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
