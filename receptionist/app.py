@@ -42,8 +42,9 @@ class Receptionist:
     checked_at: float = 0.0
 
     def refresh(self, every: float = 2.0) -> None:
-        """Reload the flow bundle when its files changed (a rollback, an edit); keep the old
-        one, loudly, if the new one does not load.
+        """Reload the flow bundle when its files changed (a rollback, an edit).
+
+        The old one stays, loudly, if the new one does not load.
         """
         now = time.monotonic()
         if now - self.checked_at < every:

@@ -25,8 +25,10 @@ def load_gates(path: Path) -> dict[str, Any]:
 
 
 def apply_labels(results: list[dict[str, Any]], labels: Path) -> int:
-    """Overwrite the human outcome of shadowed calls from a staff CSV (call_id, call_type,
-    escalated, escalation_reason, resolved); return how many calls were labelled.
+    """Overwrite the human outcome of shadowed calls from a staff labels CSV.
+
+    Columns: call_id, call_type, escalated, escalation_reason, resolved. Returns how many calls
+    were labelled.
     """
     by_id = {r["call_id"]: r for r in results}
     done = 0

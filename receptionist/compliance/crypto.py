@@ -1,5 +1,7 @@
-"""Encryption at rest with AES-256-GCM; keys come from the environment or a key file, never the
-database. Every ciphertext carries its key id, so `rotate` can re-encrypt under a new key.
+"""Encryption at rest with AES-256-GCM; keys never live in the database.
+
+Keys come from the environment or a key file. Every ciphertext carries its key id, so
+`receptionist keys rotate` can re-encrypt under a new key.
 
 Keys: `RECEPTIONIST_KEY_FILE` (JSON: {"active": "k2", "keys": {"k1": "<base64 32 bytes>", ...}})
 or `RECEPTIONIST_DATA_KEYS` ("k1:<base64>,k2:<base64>", the last one active).
