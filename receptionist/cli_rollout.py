@@ -112,6 +112,13 @@ def _context() -> tuple[Settings, Any, Any]:
     return settings, engine, load_world(settings.flows_dir, settings.nlu_data_dir)
 
 
+def _audit(conn: Any, what: str, **detail: Any) -> None:
+    """Record a staff member's access to data (who, when, what)."""
+    from receptionist.compliance import audit
+
+    audit.append(conn, "data_access", _who(), what=what, **detail)
+
+
 def flows_check(args: argparse.Namespace) -> int:
     from receptionist.lifecycle import coverage
 
@@ -217,6 +224,8 @@ def crm_import(args: argparse.Namespace) -> int:
     _, engine, _ = _context()
     with engine.begin() as conn:
         report = import_csv(conn, args.file, args.mapping)
+        _audit(conn, "crm import", file=args.file.name, added=report.added,
+               updated=report.updated, rejected=len(report.rejected))
     print(f"mapping {report.mapping}: {report.added} added, {report.updated} updated, "
           f"{len(report.rejected)} rejected")
     for line, why in report.rejected:
@@ -228,8 +237,9 @@ def crm_audit(args: argparse.Namespace) -> int:
     from integrations.crm_hygiene import audit
 
     _, engine, _ = _context()
-    with engine.connect() as conn:
+    with engine.begin() as conn:
         report = audit(conn)
+        _audit(conn, "crm audit", contacts=report["contacts"])
     if args.json:
         print(json.dumps(report, default=str))
         return 0 if report["passes"] else 1
@@ -288,8 +298,9 @@ def readiness_cmd(args: argparse.Namespace) -> int:
     from receptionist.readiness import evaluate
 
     settings, engine, world = _context()
-    with engine.connect() as conn:
+    with engine.begin() as conn:
         items = evaluate(conn, world, settings.flows_dir)
+        _audit(conn, "readiness")
     if args.json:
         print(json.dumps([{"item": i.name, "green": i.green, "reason": i.reason}
                           for i in items]))

@@ -75,6 +75,7 @@ def report_cmd(args: argparse.Namespace) -> int:
               file=sys.stderr)
     built = pilot.build(results, pilot.load_gates(args.gates))
     paths = pilot.write(built, args.out)
+    _audit_access("shadow report", calls=len(results))
     f = built["figures"]
     print(f"{built['progress']}; in-scope call-type agreement "
           f"{f['in_scope_call_type_agreement']:.0%}; escalation agreement "
@@ -85,6 +86,15 @@ def report_cmd(args: argparse.Namespace) -> int:
               f"{gate['op']} {gate['bound']}")
     print(f"verdict: {built['verdict']}  ({paths['html']}, {paths['json']})")
     return 0 if built["verdict"] == "GO" else 1
+
+
+def _audit_access(what: str, **detail: Any) -> None:
+    from receptionist.cli_rollout import _who
+    from receptionist.compliance import audit
+    from receptionist.db import make_engine
+
+    with make_engine(Settings.from_env().database_url).begin() as conn:
+        audit.append(conn, "data_access", _who(), what=what, **detail)
 
 
 def import_cmd(args: argparse.Namespace) -> int:

@@ -308,3 +308,20 @@ def test_the_compliance_report_lists_the_controls(caller, db, settings, nlu_mode
     assert report["controls"]["encryption_at_rest"]["active_key"] == "k1"
     assert report["controls"]["audit_log"]["chain"] == "intact"
     assert report["controls"]["voice_biometrics"]["enabled"] is False
+
+
+def test_staff_data_access_from_the_command_line_is_audited(nlu_model_dir, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NLU_MODEL_DIR=str(nlu_model_dir),
+               DATABASE_URL=f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    for command in (["crm", "audit"], ["readiness"], ["audit", "verify"]):
+        subprocess.run([sys.executable, "-m", "receptionist.cli", *command], env=env, cwd=ROOT,
+                       capture_output=True, text=True)
+    engine = make_engine(env["DATABASE_URL"])
+    whats = [r.detail for r in rows(engine, audit.audit_log) if r.kind == "data_access"]
+    assert any('"crm audit"' in w for w in whats) and any('"readiness"' in w for w in whats)
+    with engine.connect() as conn:
+        assert audit.verify(conn).ok
