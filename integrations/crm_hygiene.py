@@ -13,7 +13,6 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
 import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Connection
@@ -21,6 +20,7 @@ from sqlalchemy.engine import Connection
 from integrations.sql import appointments, contacts, timeline
 from receptionist.db import to_db, utcnow
 from receptionist.errors import ConfigError
+from receptionist.phones import e164
 
 FIELDS = ("external_id", "first_name", "last_name", "email", "phone", "dob",
           "last_interaction_at", "account", "account_value")
@@ -129,13 +129,7 @@ def _upsert(conn: Connection, values: dict[str, Any], report: ImportReport) -> N
 
 def normalise_phone(raw: str) -> str | None:
     """E.164 for a valid number, else None."""
-    try:
-        number = phonenumbers.parse(raw, "US")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164(raw, valid_only=True)
 
 
 def audit(conn: Connection) -> dict[str, Any]:

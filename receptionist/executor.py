@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import phonenumbers
-
 from integrations.protocols import Slot
 from receptionist.errors import IntegrationError, ReceptionistError
+from receptionist.phones import e164
 from receptionist.profile import PracticeProfile
 
 
@@ -58,13 +57,7 @@ def run(ctx: ActionContext, name: str, args: dict[str, Any]) -> dict[str, Any]:
 
 def normalise_phone(raw: str) -> str:
     """Caller ID as E.164 (US by default); what cannot be parsed is kept as it came."""
-    try:
-        number = phonenumbers.parse(raw, "US")
-    except phonenumbers.NumberParseException:
-        return raw
-    if not phonenumbers.is_possible_number(number):
-        return raw
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164(raw) or raw
 
 
 def _on_number(ctx: ActionContext) -> list[Any]:

@@ -19,6 +19,7 @@ from phonenumbers import geocoder, timezone
 from sqlalchemy.engine import Connection
 
 from receptionist import db
+from receptionist.phones import e164 as normalise
 
 consents = sa.Table(
     "outbound_consents", db.metadata,
@@ -48,11 +49,10 @@ attempts = sa.Table(
 
 def e164(raw: str) -> str:
     """Normalise a US number to E.164 (raise ValueError when it is not a number)."""
-    try:
-        number = phonenumbers.parse(raw, "US")
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"not a phone number: {raw!r}") from exc
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    number = normalise(raw)
+    if number is None:
+        raise ValueError(f"not a phone number: {raw!r}")
+    return number
 
 
 def caller_state(raw: str) -> str | None:
