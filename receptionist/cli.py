@@ -95,11 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_subparsers(dest="outbox_command", required=True).add_parser(
         "run", help="deliver every due row once").set_defaults(run=_outbox_run)
 
-    from receptionist import cli_compliance, cli_rollout, cli_shadow
+    from receptionist import cli_compliance, cli_kpi, cli_rollout, cli_shadow
 
     cli_rollout.register(sub)
     cli_compliance.register(sub)
     cli_shadow.register(sub)
+    cli_kpi.register(sub)
     return p
 
 

@@ -273,9 +273,9 @@ def crm_merge(args: argparse.Namespace) -> int:
 def calllog_import(args: argparse.Namespace) -> int:
     from receptionist.readiness import import_call_log, inventory
 
-    _, engine, _ = _context()
+    _, engine, world = _context()
     with engine.begin() as conn:
-        added = import_call_log(conn, args.file, args.mapping)
+        added = import_call_log(conn, args.file, args.mapping, world.profile)
         found = inventory(conn)
     print(f"{added} calls imported; the log covers {found['days']} days")
     for t in found["types"]:

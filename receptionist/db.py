@@ -25,6 +25,10 @@ calls = sa.Table(
     sa.Column("transfer_to", sa.String(64)),
     sa.Column("disposition", sa.String(64)),
     sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("after_hours", sa.Boolean),
+    sa.Column("language", sa.String(8)),
+    sa.Column("sentiment", sa.Float),
+    sa.Column("duration_s", sa.Float),
     sa.Column("version", sa.Integer, nullable=False, default=1),
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )

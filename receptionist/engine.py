@@ -101,7 +101,7 @@ def step(world: World, state: CallState | None, event: Any) -> tuple[CallState, 
 
 def _start(world: World, event: CallStarted) -> tuple[CallState, Actions]:
     st = CallState(call_sid=event.call_sid, caller=event.caller, called=event.called,
-                   started_at=event.at)
+                   started_at=event.at, after_hours=not world.profile.is_open(event.at))
     prompt = render(" ".join(filter(None, [world.disclosure, world.greeting])),
                     {"practice": world.practice})
     st.last_prompt = prompt
@@ -316,6 +316,7 @@ def _dial_done(world: World, st: CallState, event: DialFinished, out: Actions) -
 def _ended(world: World, st: CallState, event: CallEnded, out: Actions) -> None:
     out.append(RunAction(name="write_back_summary", args={"status": event.status}))
     _minimise(world, st)
+    st.ended_at = event.at
     if st.status == "in_progress":
         st.status = "completed" if st.disposition else "abandoned"
     st.phase = "ended"

@@ -40,6 +40,7 @@ call_log = sa.Table(
     sa.Column("duration_s", sa.Integer),
     sa.Column("call_type", sa.String(64)),
     sa.Column("resolved", sa.Boolean),
+    sa.Column("after_hours", sa.Boolean),
     sa.Column("source", sa.String(40), nullable=False),
 )
 
@@ -68,7 +69,8 @@ def sign_off(conn: Connection, role: str, name: str) -> None:
     conn.execute(signoffs.insert().values(role=role, name=name, signed_at=db.utcnow()))
 
 
-def import_call_log(conn: Connection, path: Path, mapping: str | None = None) -> int:
+def import_call_log(conn: Connection, path: Path, mapping: str | None = None,
+                    profile: Any = None) -> int:
     """Import a phone-system call log (CSV); return the number of calls added."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
@@ -81,12 +83,16 @@ def import_call_log(conn: Connection, path: Path, mapping: str | None = None) ->
                 started = datetime.fromisoformat(row[cols["started_at"]].strip())
             except (KeyError, ValueError) as exc:
                 raise ConfigError(f"{path}:{line}", f"unreadable start time: {exc}") from exc
+            if started.tzinfo is None and profile is not None:
+                started = started.replace(tzinfo=profile.tz)
             resolved = (row.get(cols["resolved"]) or "").strip().lower()
             conn.execute(call_log.insert().values(
                 started_at=db.to_db(started), caller=row.get(cols["caller"]),
                 status=row.get(cols["status"]), duration_s=int(float(
                     row.get(cols["duration_s"]) or 0)), call_type=row.get(cols["call_type"]) or None,
-                resolved=resolved in ("1", "true", "yes", "y") if resolved else None, source=name))
+                resolved=resolved in ("1", "true", "yes", "y") if resolved else None,
+                after_hours=not profile.is_open(started) if profile is not None else None,
+                source=name))
             added += 1
     return added
 

@@ -42,12 +42,20 @@ class CallState(BaseModel):
     status: Status = "in_progress"
     last_prompt: str = ""
     consent: Literal["implied", "refused"] = "implied"  # to recording and transcript storage
+    after_hours: bool = False
+    ended_at: datetime | None = None
     decision: str = ""
 
     def outcome(self) -> dict[str, Any]:
         """The call's outcome as `receptionist call --json` reports it."""
         return {"status": self.status, "flow": self.call_type, "escalation": self.escalation,
                 "transfer_to": self.transfer_to, "disposition": self.disposition}
+
+    @property
+    def language(self) -> str:
+        """The caller's language as the routing saw it."""
+        return {"language_spanish": "es", "language_chinese": "zh"}.get(self.escalation or "",
+                                                                          "en")
 
     @property
     def sentiment(self) -> float:

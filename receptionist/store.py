@@ -56,9 +56,13 @@ def save_state(conn: Connection, st: CallState, *, new: bool, crypt: Any = None)
     values = {"caller": st.caller, "called": st.called, "status": st.status,
               "call_type": st.call_type, "escalation": st.escalation,
               "transfer_to": st.transfer_to, "disposition": st.disposition,
-              "state": _json(crypt, st.model_dump(mode="json")), "updated_at": db.utcnow()}
-    if st.phase == "ended":
-        values["ended_at"] = db.utcnow()
+              "state": _json(crypt, st.model_dump(mode="json")), "updated_at": db.utcnow(),
+              "after_hours": st.after_hours, "language": st.language,
+              "sentiment": round(sum(st.sentiments) / len(st.sentiments), 3)
+              if st.sentiments else None}
+    if st.ended_at is not None:
+        values["ended_at"] = db.to_db(st.ended_at)
+        values["duration_s"] = (st.ended_at - st.started_at).total_seconds()
     if new:
         conn.execute(db.calls.insert().values(sid=st.call_sid, started_at=db.to_db(st.started_at),
                                               version=1, **values))

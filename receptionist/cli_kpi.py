@@ -1,0 +1,175 @@
+"""`receptionist kpi`: the executive summary against the baseline, and its exports."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import html
+import io
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from receptionist.cli_rollout import _audit, _context
+
+
+def register(sub: Any) -> None:
+    """Add the KPI commands."""
+    kpi = sub.add_parser("kpi", help="KPIs against the pre-launch baseline")
+    ks = kpi.add_subparsers(dest="kpi_command", required=True)
+    rep = ks.add_parser("report", help="executive summary (HTML, JSON, CSV) with the day-90 call")
+    rep.add_argument("--days", type=int, default=30, help="post-launch window (latest N days)")
+    rep.add_argument("--out", type=Path, default=Path("reports/kpi"))
+    rep.set_defaults(run=report_cmd)
+    imp = ks.add_parser("import-calls", help="load call records (JSONL) such as the sample's")
+    imp.add_argument("file", type=Path)
+    imp.set_defaults(run=import_calls_cmd)
+
+
+def import_calls_cmd(args: argparse.Namespace) -> int:
+    from receptionist import db
+
+    _, engine, _ = _context()
+    added = 0
+    with engine.begin() as conn:
+        for n, line in enumerate(args.file.read_text().splitlines()):
+            r = json.loads(line)
+            started = datetime.fromisoformat(r["started_at"])
+            conn.execute(db.calls.insert().values(
+                sid=f"SAMPLE{n:08d}{started:%Y%m%d%H%M%S}", caller=r["caller"], called="",
+                started_at=db.to_db(started), ended_at=db.to_db(started + timedelta(
+                    seconds=r["duration_s"])), status=r["status"], call_type=r["call_type"],
+                escalation=r["escalation"], disposition=r["disposition"], state={},
+                after_hours=r["after_hours"], language=r["language"],
+                sentiment=r["sentiment"], duration_s=r["duration_s"], version=1,
+                updated_at=db.utcnow()))
+            added += 1
+    print(f"{added} call records loaded")
+    return 0
+
+
+def _span(conn: Any, column: Any) -> tuple[datetime, datetime] | None:
+    from receptionist import db
+
+    low, high = conn.execute(sa.select(sa.func.min(column), sa.func.max(column))).one()
+    if low is None:
+        return None
+    return db.from_db(low), db.from_db(high) + timedelta(seconds=1)
+
+
+def report_cmd(args: argparse.Namespace) -> int:
+    from receptionist import db, kpi
+    from receptionist.readiness import call_log
+
+    settings, engine, _ = _context()
+    prices = kpi.costs(settings.flows_dir)
+    with engine.begin() as conn:
+        base_span = _span(conn, call_log.c.started_at)
+        post_span = _span(conn, db.calls.c.started_at)
+        base = kpi.baseline(conn, *base_span, prices) if base_span else dict.fromkeys(kpi.KPIS)
+        if post_span:
+            post_span = (max(post_span[0], post_span[1] - timedelta(days=args.days)),
+                         post_span[1])
+        post = kpi.post_launch(conn, *post_span, prices) if post_span else \
+            dict.fromkeys(kpi.KPIS)
+        rows = kpi.compare(base, post)
+        intents = kpi.per_intent(conn, *post_span) if post_span else []
+        weekly = kpi.per_intent(conn, *post_span, by_week=True) if post_span else []
+        covered = kpi.coverage(conn, *post_span) if post_span else None
+        contained = _containment(intents)
+        summary = {"baseline_window": [str(t) for t in base_span] if base_span else None,
+                   "post_launch_window": [str(t) for t in post_span] if post_span else None,
+                   "kpis": rows, "per_intent": intents, "per_intent_weekly": weekly,
+                   "intent_coverage": covered, "crm_write_back_s": kpi.crm_freshness_s(conn),
+                   "day_90": kpi.recommendation(rows, contained)}
+        _audit(conn, "kpi report")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.json").write_text(json.dumps(summary, indent=1, default=str))
+    (args.out / "report.html").write_text(_html(summary))
+    for name in ("kpis", "per_intent", "per_intent_weekly"):
+        _csv(args.out / f"{name}.csv", summary[name])
+    print(_text(summary))
+    print(f"written: {args.out}/report.html, report.json, kpis.csv, per_intent.csv, "
+          "per_intent_weekly.csv")
+    return 0
+
+
+def _containment(intents: list[dict[str, Any]]) -> float | None:
+    total = sum(r["calls"] for r in intents)
+    return round(sum(r["containment"] * r["calls"] for r in intents) / total, 3) if total \
+        else None
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _text(s: dict[str, Any]) -> str:
+    lines = ["KPI            baseline  post-launch  change  target  met"]
+    for r in s["kpis"]:
+        change = f"{r['change']:+.0%}" if isinstance(r["change"], float) and abs(r["change"]) \
+            < 100 else _fmt(r["change"])
+        met = {True: "yes", False: "NO", None: r["note"]}[r["met"]]
+        lines.append(f"{r['kpi']:28s} {_fmt(r['baseline']):>9} {_fmt(r['post_launch']):>10} "
+                     f"{change:>7}  {r['target']}: {met}")
+    d = s["day_90"]
+    lines.append(f"day-90 recommendation: {d['recommendation'].upper()} (containment "
+                 f"{_fmt(d['containment'])}, intent coverage {_fmt(s['intent_coverage'])})")
+    return "\n".join(lines)
+
+
+def _csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", newline="") as handle:
+        if rows:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def _chart(rows: list[dict[str, Any]]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    judged = [r for r in rows if isinstance(r["change"], float) and r["kpi"] != "csat_proxy"]
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    ax.barh([r["kpi"].replace("_", " ") for r in judged], [r["change"] * 100 for r in judged],
+            color=["#3a3" if r["met"] else "#c33" for r in judged])
+    ax.axvline(0, color="#444", linewidth=0.8)
+    ax.set_xlabel("change against the baseline, % (green: 90-day target met)")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _html(s: dict[str, Any]) -> str:
+    e = html.escape
+    rows = "".join(f"<tr><td>{e(r['kpi'])}</td><td>{_fmt(r['baseline'])}</td><td>"
+                   f"{_fmt(r['post_launch'])}</td><td>{e(r['target'])}</td><td>"
+                   f"{ {True: 'met', False: 'not met', None: e(r['note'])}[r['met']] }</td></tr>"
+                   for r in s["kpis"])
+    intents = "".join(f"<tr><td>{e(r['call_type'])}</td><td>{e(r['language'] or '')}</td>"
+                      f"<td>{r['calls']}</td><td>{r['containment']:.0%}</td>"
+                      f"<td>{r['handoff_rate']:.0%}</td><td>{r['completion_quality']:.0%}</td>"
+                      "</tr>" for r in s["per_intent"])
+    d = s["day_90"]
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>KPI report</title>
+<style>body{{font-family:sans-serif;max-width:960px;margin:2em auto}}td,th{{padding:3px 8px;
+border-bottom:1px solid #ddd}}</style></head><body><h1>Executive summary</h1>
+<p><b>Day-90 recommendation: {e(d['recommendation'].upper())}</b>. Targets met:
+{e(', '.join(d['targets_met']) or 'none')}. Missed: {e(', '.join(d['targets_missed']) or 'none')}.
+Containment {_fmt(d['containment'])}; intent coverage {_fmt(s['intent_coverage'])}.</p>
+<img alt="KPI change" src="data:image/png;base64,{_chart(s['kpis'])}">
+<h2>KPIs: baseline and post-launch</h2><table><tr><th>KPI</th><th>baseline</th>
+<th>post-launch</th><th>90-day target</th><th></th></tr>{rows}</table>
+<h2>Per call type and language</h2><table><tr><th>call type</th><th>language</th><th>calls</th>
+<th>containment</th><th>handoffs</th><th>completed</th></tr>{intents}</table></body></html>"""
