@@ -8,7 +8,7 @@ import csv
 import html
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,78 @@ def register(sub: Any) -> None:
     imp = ks.add_parser("import-calls", help="load call records (JSONL) such as the sample's")
     imp.add_argument("file", type=Path)
     imp.set_defaults(run=import_calls_cmd)
+
+    qa = sub.add_parser("qa", help="QA cadence: weekly (first quarter) then monthly samples")
+    qs = qa.add_subparsers(dest="qa_command", required=True)
+    smp = qs.add_parser("sample", help="the reproducible stratified sample of 20 calls")
+    smp.add_argument("--day", type=date.fromisoformat, default=None,
+                     help="a day in the period (default: today)")
+    smp.add_argument("--launch", type=date.fromisoformat, required=True,
+                     help="go-live date (weekly for 13 weeks, then monthly)")
+    smp.set_defaults(run=qa_sample_cmd)
+    rev = qs.add_parser("review", help="score a call with the rubric (1-5)")
+    rev.add_argument("call_sid")
+    rev.add_argument("--period", required=True)
+    rev.add_argument("--accuracy", type=int, required=True)
+    rev.add_argument("--brand-voice", type=int, required=True)
+    rev.add_argument("--escalation-correct", choices=["yes", "no"], required=True)
+    rev.add_argument("--satisfaction", type=int, required=True)
+    rev.add_argument("--notes", default="")
+    rev.add_argument("--by", required=True, help="the reviewer")
+    rev.set_defaults(run=qa_review_cmd)
+
+    drift = sub.add_parser("drift", help="drift triggers: this week against the four before")
+    drift.add_subparsers(dest="drift_command", required=True).add_parser(
+        "check", help="raise alerts (log, table, optional DRIFT_WEBHOOK_URL)").set_defaults(
+        run=drift_cmd)
+
+
+def qa_sample_cmd(args: argparse.Namespace) -> int:
+    from receptionist import qa
+
+    _, engine, _ = _context()
+    period, start, end = qa.period_of(args.day or date.today(), args.launch)
+    with engine.begin() as conn:
+        chosen = qa.sample(conn, period, start, end)
+        _audit(conn, "qa sample", period=period, calls=len(chosen))
+    print(f"QA sample for {period} ({start} to {end}): {len(chosen)} calls")
+    for item in chosen:
+        print(f"  {item['call_sid']}  {item['call_type'] or '-':20s} {item['language'] or '-':3s}"
+              f" {item['status']:12s} {item['escalation'] or ''}")
+    return 0
+
+
+def qa_review_cmd(args: argparse.Namespace) -> int:
+    from receptionist import qa
+    from receptionist.compliance.crypto import load_keyring
+
+    _, engine, _ = _context()
+    with engine.begin() as conn:
+        passed = qa.review(conn, args.call_sid, args.period, args.by, accuracy=args.accuracy,
+                           brand_voice=args.brand_voice,
+                           escalation_correct=args.escalation_correct == "yes",
+                           satisfaction=args.satisfaction, notes=args.notes,
+                           crypt=load_keyring())
+    print(f"review recorded: {'pass' if passed else 'FAIL'}"
+          + ("" if passed else " (turn it into a check: receptionist scenarios from-call "
+             f"{args.call_sid})"))
+    return 0
+
+
+def drift_cmd(args: argparse.Namespace) -> int:
+    import os
+
+    from receptionist import qa
+
+    _, engine, _ = _context()
+    with engine.begin() as conn:
+        alerts = qa.check_drift(conn, datetime.now(UTC), webhook=os.environ.get(
+            "DRIFT_WEBHOOK_URL"))
+    for a in alerts:
+        print(f"ALERT {a['metric']}: {a['recent']:.1%} this week, {a['trailing']:.1%} before "
+              f"(bound {a['bound']:.0%})")
+    print(f"{len(alerts)} drift alert(s)")
+    return 1 if alerts else 0
 
 
 def import_calls_cmd(args: argparse.Namespace) -> int:
