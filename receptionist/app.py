@@ -129,6 +129,12 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
         fingerprint=rollout.digest(rollout.read_bundle(settings.flows_dir)),
         checked_at=time.monotonic())
     app.register_blueprint(voice_bp)
+    from receptionist.dashboard.auth import secret_key
+    from receptionist.dashboard.views import bp as dashboard_bp
+
+    app.secret_key = settings.extra.get("secret_key") or secret_key()
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.register_blueprint(dashboard_bp)
 
     @app.get("/health")
     def health() -> Any:

@@ -48,6 +48,13 @@ def register(sub: Any) -> None:
     rev.add_argument("--by", required=True, help="the reviewer")
     rev.set_defaults(run=qa_review_cmd)
 
+    users = sub.add_parser("users", help="staff accounts for the dashboard")
+    add = users.add_subparsers(dest="users_command", required=True).add_parser(
+        "add", help="create an account (password from RECEPTIONIST_NEW_PASSWORD or a prompt)")
+    add.add_argument("username")
+    add.add_argument("--role", choices=["viewer", "reviewer", "admin"], required=True)
+    add.set_defaults(run=users_add_cmd)
+
     drift = sub.add_parser("drift", help="drift triggers: this week against the four before")
     drift.add_subparsers(dest="drift_command", required=True).add_parser(
         "check", help="raise alerts (log, table, optional DRIFT_WEBHOOK_URL)").set_defaults(
@@ -83,6 +90,21 @@ def qa_review_cmd(args: argparse.Namespace) -> int:
     print(f"review recorded: {'pass' if passed else 'FAIL'}"
           + ("" if passed else " (turn it into a check: receptionist scenarios from-call "
              f"{args.call_sid})"))
+    return 0
+
+
+def users_add_cmd(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from receptionist.dashboard.auth import add_user
+
+    password = os.environ.get("RECEPTIONIST_NEW_PASSWORD") or getpass.getpass("password: ")
+    _, engine, _ = _context()
+    with engine.begin() as conn:
+        add_user(conn, args.username, password, args.role)
+        _audit(conn, "user added", username=args.username, role=args.role)
+    print(f"account {args.username} ({args.role}) created")
     return 0
 
 

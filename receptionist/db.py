@@ -147,6 +147,7 @@ def init_db(engine: Engine) -> None:
     import integrations.sql  # noqa: F401  (registers its tables on the shared metadata)
     import receptionist.compliance.audit  # noqa: F401
     import receptionist.compliance.tcpa  # noqa: F401
+    import receptionist.dashboard.auth  # noqa: F401
     import receptionist.qa  # noqa: F401
     import receptionist.readiness  # noqa: F401
     import receptionist.rollout  # noqa: F401

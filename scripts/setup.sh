@@ -44,6 +44,13 @@ if ! command -v docker-compose >/dev/null && [ "$(id -u)" = 0 ] && command -v ap
     || echo "setup: could not install docker-compose; the compose check will be skipped" >&2
 fi
 
+if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "==> installing Chromium (Debian) for the dashboard's browser tests"
+  (apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 \
+    || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1)) \
+    || echo "setup: could not install Chromium; the browser tests will say so" >&2
+fi
+
 echo "==> data key for encryption at rest (kept outside the database and the checkout)"
 .venv/bin/receptionist keys init
 

@@ -1,0 +1,159 @@
+"""The dashboard: logins, roles, CSRF, pages, and a real headless Chromium with screenshots."""
+
+import re
+import shutil
+import socket
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from receptionist.app import create_app
+from receptionist.compliance.audit import audit_log
+from receptionist.config import ROOT
+from receptionist.dashboard.auth import add_user
+from receptionist.readiness import import_call_log
+from tests.conftest import rows
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def dash(settings, nlu, clock):
+    app = create_app(replace(settings, extra={"secret_key": "test-secret"}), nlu=nlu,
+                     clock=clock)
+    engine = app.extensions["receptionist"].engine
+    with engine.begin() as conn:
+        for name, role in (("vera", "viewer"), ("rita", "reviewer"), ("adam", "admin")):
+            add_user(conn, name, PASSWORD, role)
+        import_call_log(conn, ROOT / "samples" / "baseline_call_log.csv",
+                        profile=app.extensions["receptionist"].world.profile)
+    return app
+
+
+def csrf(client, path):
+    page = client.get(path).get_data(True)
+    return re.search(r'name="csrf" (?:value|content)="([^"]+)"', page).group(1)
+
+
+def login(client, name):
+    token = csrf(client, "/dashboard/login")
+    return client.post("/dashboard/login", data={"username": name, "password": PASSWORD,
+                                                 "csrf": token})
+
+
+def test_nothing_is_visible_without_a_login(dash):
+    client = dash.test_client()
+    for path in ("/dashboard/", "/dashboard/intents", "/dashboard/calls", "/dashboard/qa"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/dashboard/login" in response.location
+
+
+def test_wrong_passwords_are_refused_and_every_login_is_audited(dash):
+    client = dash.test_client()
+    token = csrf(client, "/dashboard/login")
+    bad = client.post("/dashboard/login", data={"username": "vera", "password": "nope",
+                                                "csrf": token})
+    assert "Wrong user name or password" in bad.get_data(True)
+    assert login(client, "vera").status_code == 302
+    kinds = [r.kind for r in rows(dash.extensions["receptionist"].engine, audit_log)]
+    assert "login_failed" in kinds and "login" in kinds
+
+
+def test_a_post_without_the_csrf_token_is_refused(dash):
+    client = dash.test_client()
+    login(client, "adam")
+    response = client.post("/dashboard/killswitch", data={"on": "1", "reason": "x"})
+    assert response.status_code == 400 and b"CSRF" in response.data
+
+
+def test_roles_limit_what_staff_can_do(dash):
+    viewer = dash.test_client()
+    login(viewer, "vera")
+    token = csrf(viewer, "/dashboard/")
+    assert viewer.post("/dashboard/killswitch", data={"on": "1", "reason": "x",
+                                                      "csrf": token}).status_code == 403
+    admin = dash.test_client()
+    login(admin, "adam")
+    token = csrf(admin, "/dashboard/")
+    done = admin.post("/dashboard/killswitch", data={"on": "1", "reason": "drill",
+                                                     "csrf": token}, follow_redirects=True)
+    assert "every call goes to the front desk" in done.get_data(True)
+
+
+def test_the_overview_shows_kpis_against_the_baseline(dash, caller):
+    caller.call(["what are your hours", "no"])
+    client = dash.test_client()
+    login(client, "vera")
+    page = client.get("/dashboard/").get_data(True)
+    assert "Day-90 recommendation" in page and "abandonment rate" in page
+    assert "data:image/png;base64" in page and "book_appointment" in page
+
+
+def test_a_reviewer_reviews_from_the_qa_queue(dash, caller):
+    caller.call(["what are your hours", "no"])
+    client = dash.test_client()
+    login(client, "rita")
+    queue = client.get("/dashboard/qa?launch=2026-11-01&day=2026-11-23").get_data(True)
+    sid = re.search(r'/dashboard/qa/(CA[0-9a-f]+)', queue).group(1)
+    token = re.search(r'name="csrf" value="([^"]+)"', queue).group(1)
+    done = client.post(f"/dashboard/qa/{sid}", data={
+        "csrf": token, "period": "2026-W48", "accuracy": "4", "brand_voice": "4",
+        "satisfaction": "5", "escalation_correct": "on", "notes": "good"},
+        follow_redirects=True)
+    assert "Review saved: pass" in done.get_data(True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(dash):
+    server = make_server("127.0.0.1", free_port(), dash, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_in_a_real_browser(served, caller, tmp_path):
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("Chromium is not installed (scripts/setup.sh installs it as root)")
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    caller.call(["can I talk to a real person"])
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--window-size=1100,1400",
+                 f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver"))
+    browser = webdriver.Chrome(options=options, service=service)
+    try:
+        browser.get(served + "/dashboard/")
+        assert "Staff log in" in browser.page_source
+        browser.find_element(By.NAME, "username").send_keys("adam")
+        browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(browser, 20).until(lambda b: "Overview" in b.title)
+        assert "Day-90 recommendation" in browser.page_source
+        shot = Path(tmp_path / "overview.png")
+        browser.save_screenshot(str(shot))
+        assert shot.stat().st_size > 20_000 and shot.read_bytes()[:4] == b"\x89PNG"
+        browser.get(served + "/dashboard/calls")
+        WebDriverWait(browser, 20).until(lambda b: "Recent calls" in b.title)
+        assert "Caller asked for a person" in browser.page_source
+        assert "+14135550142" not in browser.page_source  # redacted
+        browser.save_screenshot(str(tmp_path / "calls.png"))
+        assert (tmp_path / "calls.png").stat().st_size > 10_000
+    finally:
+        browser.quit()
