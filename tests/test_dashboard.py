@@ -157,3 +157,20 @@ def test_in_a_real_browser(served, caller, tmp_path):
         assert (tmp_path / "calls.png").stat().st_size > 10_000
     finally:
         browser.quit()
+
+
+def test_the_review_page_shows_transcript_decisions_and_handoff_context(dash, caller):
+    result = caller.call(["I'd like to book a cleaning", "can I talk to a real person"],
+                         caller="+14135550123")
+    client = dash.test_client()
+    login(client, "vera")
+    assert client.get(f"/dashboard/calls/{result.call_sid}").status_code == 403  # viewers
+    reviewer = dash.test_client()
+    login(reviewer, "rita")
+    page = reviewer.get(f"/dashboard/calls/{result.call_sid}").get_data(True)
+    assert "I&#39;d like to book a cleaning" in page and "book_appointment (" in page
+    assert "human_request to front_desk" in page and "Whisper" in page
+    assert f"scenarios from-call {result.call_sid}" in page
+    kinds = [r.detail for r in rows(dash.extensions["receptionist"].engine, audit_log)
+             if r.kind == "data_access"]
+    assert any("call review" in k for k in kinds)

@@ -191,9 +191,64 @@ def calls() -> Any:
                       "handoff": redact(whisper) if h else "", "reason": h.reason if h else ""})
     return page("Recent calls", """<h1>Recent calls</h1><table><tr><th>when</th><th>caller</th>
 <th>call type</th><th>status</th><th>handoff context</th></tr>{% for c in items %}<tr>
-<td>{{ c.at.strftime('%Y-%m-%d %H:%M') }}</td><td>{{ c.caller }}</td><td>{{ c.call_type or '-' }}
+<td><a href="{{ url_for('dashboard.call_detail', sid=c.sid) }}">{{ c.at.strftime('%Y-%m-%d
+%H:%M') }}</a></td><td>{{ c.caller }}</td><td>{{ c.call_type or '-' }}
 </td><td>{{ c.status }}{% if c.escalation %} ({{ c.escalation }}){% endif %}</td>
 <td>{{ c.handoff }}</td></tr>{% endfor %}</table>""", items=items)
+
+
+@bp.get("/calls/<sid>")
+@needs("reviewer")
+def call_detail(sid: str) -> Any:
+    """One call for review: transcript, decisions with confidence, handoff context."""
+    from receptionist import store
+    from receptionist.compliance import audit
+
+    rec = _rec()
+    crypt = rec.service.crypt
+    with rec.engine.begin() as conn:
+        state = store.load_state(conn, sid, lock=False, crypt=crypt)
+        if state is None:
+            return page("Not found", "<h1>No such call</h1>"), 404
+        turns = conn.execute(sa.select(db.turns).where(db.turns.c.call_sid == sid)
+                             .order_by(db.turns.c.seq)).all()
+        handoff = conn.execute(sa.select(db.handoffs).where(db.handoffs.c.call_sid == sid)
+                               ).first()
+        reviews = conn.execute(sa.select(qa.qa_reviews).where(qa.qa_reviews.c.call_sid == sid)
+                               ).all()
+        audit.append(conn, "data_access", g.user["name"], what="call review", call_sid=sid)
+    decisions = []
+    for t in turns:
+        parsed = (crypt.decrypt_json(t.nlu) if crypt and t.nlu else t.nlu) or {}
+        decisions.append({"seq": t.seq, "event": t.event, "decision": t.decision or "",
+                          "caller": (crypt.decrypt(t.caller_text) if crypt and t.caller_text
+                                     else t.caller_text) or "",
+                          "reply": (crypt.decrypt(t.reply) if crypt and t.reply else t.reply)
+                          or "", "intent": parsed.get("intent"),
+                          "confidence": parsed.get("confidence"), "ms": t.duration_ms})
+    context = None
+    if handoff is not None:
+        context = {"category": handoff.category, "target": handoff.target,
+                   "reason": handoff.reason, "sentiment": handoff.sentiment,
+                   "whisper": crypt.decrypt(handoff.whisper) if crypt else handoff.whisper,
+                   "status": handoff.dial_status}
+    return page(f"Call {sid}", """<h1>Call review</h1><p>{{ st.started_at.strftime('%Y-%m-%d
+%H:%M') }} · {{ st.call_type or 'no call type' }} · {{ st.status }}{% if st.escalation %} ·
+escalated: {{ st.escalation }}{% endif %} · consent: {{ st.consent }}</p>
+{% if ctx %}<h2>Handoff context</h2><p>{{ ctx.category }} to {{ ctx.target }} ({{ ctx.status or
+'not dialled' }}): {{ ctx.reason }}. Whisper: "{{ ctx.whisper }}". Sentiment
+{{ '%.2f'|format(ctx.sentiment) }}.</p>{% endif %}
+<h2>Turns and decisions</h2><table><tr><th>#</th><th>caller</th><th>intent (confidence)</th>
+<th>decision</th><th>receptionist</th><th>ms</th></tr>{% for d in decisions %}<tr>
+<td>{{ d.seq }}</td><td>{{ d.caller }}</td><td>{{ d.intent or '' }}{% if d.confidence is not
+none %} ({{ '%.2f'|format(d.confidence) }}){% endif %}</td><td>{{ d.decision }}</td>
+<td>{{ d.reply }}</td><td>{{ '%.0f'|format(d.ms or 0) }}</td></tr>{% endfor %}</table>
+<p>Recording: none kept (Twilio speech turns; voicemails are on their callback tickets).</p>
+<h2>Reviews</h2>{% for r in reviews %}<p>{{ r.reviewer }}: {{ 'pass' if r.passed else 'FAIL' }}
+(accuracy {{ r.accuracy }}, brand voice {{ r.brand_voice }}, satisfaction {{ r.satisfaction }})
+</p>{% else %}<p>Not reviewed yet.</p>{% endfor %}
+<p>Keep it as a regression check: <code>receptionist scenarios from-call {{ sid }}</code></p>""",
+                st=state, ctx=context, decisions=decisions, reviews=reviews, sid=sid)
 
 
 @bp.get("/qa")
@@ -211,7 +266,9 @@ def qa_queue() -> Any:
             qa.qa_reviews.c.period == period))}
     return page("QA queue", """<h1>QA queue: {{ period }}</h1><p>{{ sample|length }} calls,
 {{ done|length }} reviewed.</p><table><tr><th>call</th><th>call type</th><th>language</th>
-<th>status</th><th>review</th></tr>{% for c in sample %}<tr><td>{{ c.call_sid }}</td>
+<th>status</th><th>review</th></tr>{% for c in sample %}<tr><td>{% if can_review %}<a
+href="{{ url_for('dashboard.call_detail', sid=c.call_sid) }}">{{ c.call_sid }}</a>{% else %}
+{{ c.call_sid }}{% endif %}</td>
 <td>{{ c.call_type or '-' }}</td><td>{{ c.language }}</td><td>{{ c.status }}</td><td>
 {% if c.call_sid in done %}{{ 'pass' if done[c.call_sid] else 'FAIL' }}
 {% elif can_review %}<form method="post" action="{{ url_for('dashboard.review',
