@@ -179,12 +179,13 @@ def report_cmd(args: argparse.Namespace) -> int:
                    "post_launch_window": [str(t) for t in post_span] if post_span else None,
                    "kpis": rows, "per_intent": intents, "per_intent_weekly": weekly,
                    "intent_coverage": covered, "crm_write_back_s": kpi.crm_freshness_s(conn),
+                   "qa_reviews": kpi.qa_summary(conn),
                    "day_90": kpi.recommendation(rows, contained)}
         _audit(conn, "kpi report")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(json.dumps(summary, indent=1, default=str))
     (args.out / "report.html").write_text(_html(summary))
-    for name in ("kpis", "per_intent", "per_intent_weekly"):
+    for name in ("kpis", "per_intent", "per_intent_weekly", "qa_reviews"):
         _csv(args.out / f"{name}.csv", summary[name])
     print(_text(summary))
     print(f"written: {args.out}/report.html, report.json, kpis.csv, per_intent.csv, "
@@ -213,6 +214,8 @@ def _text(s: dict[str, Any]) -> str:
         lines.append(f"{r['kpi']:28s} {_fmt(r['baseline']):>9} {_fmt(r['post_launch']):>10} "
                      f"{change:>7}  {r['target']}: {met}")
     d = s["day_90"]
+    for q in s["qa_reviews"]:
+        lines.append(f"QA {q['period']}: {q['reviews']} reviews, {q['pass_rate']:.0%} passed")
     lines.append(f"day-90 recommendation: {d['recommendation'].upper()} (containment "
                  f"{_fmt(d['containment'])}, intent coverage {_fmt(s['intent_coverage'])})")
     return "\n".join(lines)
@@ -265,5 +268,7 @@ Containment {_fmt(d['containment'])}; intent coverage {_fmt(s['intent_coverage']
 <img alt="KPI change" src="data:image/png;base64,{_chart(s['kpis'])}">
 <h2>KPIs: baseline and post-launch</h2><table><tr><th>KPI</th><th>baseline</th>
 <th>post-launch</th><th>90-day target</th><th></th></tr>{rows}</table>
+<h2>QA reviews</h2><p>{e(', '.join(f"{q['period']}: {q['reviews']} reviewed, "
+f"{q['pass_rate']:.0%} passed" for q in s['qa_reviews']) or 'none yet')}</p>
 <h2>Per call type and language</h2><table><tr><th>call type</th><th>language</th><th>calls</th>
 <th>containment</th><th>handoffs</th><th>completed</th></tr>{intents}</table></body></html>"""

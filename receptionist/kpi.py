@@ -218,3 +218,14 @@ def recommendation(rows: list[dict[str, Any]], containment: float | None) -> dic
     return {"recommendation": call, "targets_met": met, "targets_missed": missed,
             "not_judged": [r["kpi"] for r in rows if r["met"] is None],
             "containment": containment}
+
+
+def qa_summary(conn: Connection) -> list[dict[str, Any]]:
+    """QA reviews per period: how many, and how many passed."""
+    from receptionist.qa import qa_reviews
+
+    q = qa_reviews.c
+    return [{"period": r.period, "reviews": r.n, "pass_rate": round(r.passed / r.n, 3)}
+            for r in conn.execute(sa.select(q.period, sa.func.count().label("n"), sa.func.sum(
+                sa.case((q.passed.is_(True), 1), else_=0)).label("passed"))
+                .group_by(q.period).order_by(q.period))]

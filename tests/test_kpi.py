@@ -94,3 +94,19 @@ def test_baseline_after_hours_uses_the_practice_hours(tmp_path):
         import_call_log(conn, log, profile=profile)
         base = kpi.baseline(conn, *BASE, PRICES)
     assert base["after_hours_missed_calls"] == 1 and base["abandonment_rate"] == 1.0
+
+
+def test_qa_reviews_feed_the_report(tmp_path, nlu_model_dir):
+    from receptionist import qa
+
+    env = load(f"sqlite:///{tmp_path / 'q.sqlite3'}", tmp_path, nlu_model_dir)
+    engine = make_engine(env["DATABASE_URL"])
+    with engine.begin() as conn:
+        for n, ok in enumerate((True, True, False)):
+            qa.review(conn, f"CA{n}", "2026-W46", "rita", accuracy=4 if ok else 1,
+                      brand_voice=4, escalation_correct=True, satisfaction=4)
+    out = tmp_path / "report"
+    done = subprocess.run([sys.executable, "-m", "receptionist.cli", "kpi", "report", "--out",
+                           str(out)], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert "QA 2026-W46: 3 reviews, 67% passed" in done.stdout
+    assert json.loads((out / "report.json").read_text())["qa_reviews"][0]["pass_rate"] == 0.667
