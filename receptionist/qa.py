@@ -107,8 +107,10 @@ def _quotas(counts: dict[Any, int], size: int) -> dict[Any, int]:
 def review(conn: Connection, call_sid: str, period: str, reviewer: str, *, accuracy: int,
            brand_voice: int, escalation_correct: bool, satisfaction: int, notes: str = "",
            crypt: Any = None) -> bool:
-    """Record a rubric review (scores 1-5); a call passes with 3+ on accuracy and brand voice
-    and a correct escalation decision."""
+    """Record a rubric review (scores 1-5).
+
+    A call passes with 3 or more on accuracy and brand voice and a correct escalation decision.
+    """
     from receptionist.compliance import audit
 
     for name, score in (("accuracy", accuracy), ("brand_voice", brand_voice),

@@ -6,8 +6,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, g, redirect, render_template_string, request
-from flask import session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template_string,
+    request,
+    session,
+    url_for,
+)
 
 from receptionist import db, kpi, qa, rollout
 from receptionist.compliance.redact import redact
