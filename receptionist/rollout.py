@@ -184,6 +184,8 @@ class Quality:
     calls: int
     escalation_rate: float
     containment: float
+    reviews: int = 0
+    qa_failure_rate: float = 0.0
 
 
 def quality(conn: Connection, flows: set[str], start: datetime, end: datetime) -> Quality:
@@ -196,7 +198,16 @@ def quality(conn: Connection, flows: set[str], start: datetime, end: datetime) -
         return Quality(0, 0.0, 0.0)
     escalated = sum(1 for r in rows if r.escalation)
     contained = sum(1 for r in rows if r.status == "completed" and not r.escalation)
-    return Quality(total, escalated / total, contained / total)
+    from receptionist.qa import qa_reviews
+
+    q = qa_reviews.c
+    reviews, failed = conn.execute(sa.select(sa.func.count(), sa.func.sum(sa.case(
+        (q.passed.is_(False), 1), else_=0))).select_from(qa_reviews.join(
+            db.calls, db.calls.c.sid == q.call_sid)).where(
+        c.call_type.in_(flows), c.started_at >= db.to_db(start),
+        c.started_at < db.to_db(end))).one()
+    return Quality(total, escalated / total, contained / total, reviews or 0,
+                   (failed or 0) / reviews if reviews else 0.0)
 
 
 def regression(conn: Connection, live: set[str], now: datetime, days: int = 14,
@@ -213,4 +224,8 @@ def regression(conn: Connection, live: set[str], now: datetime, days: int = 14,
     if recent.containment < before.containment - tolerance:
         reasons.append(f"containment fell from {before.containment:.0%} to "
                        f"{recent.containment:.0%}")
+    if min(recent.reviews, before.reviews) >= 5 and \
+            recent.qa_failure_rate > before.qa_failure_rate + 2 * tolerance:
+        reasons.append(f"QA failures rose from {before.qa_failure_rate:.0%} to "
+                       f"{recent.qa_failure_rate:.0%}")
     return reasons

@@ -243,3 +243,24 @@ def test_salesforce_and_custom_mappings(tmp_path, engine):
                                                           .order_by(contacts.c.id))]
     assert ana["phone"] == "+14135550123" and str(ana["dob"]) == "1985-03-03"
     assert ana["external_id"] == "003A" and bo["phone"] == "+14135550100"
+
+
+def test_going_live_is_refused_while_qa_failures_rise(tree, engine):
+    from receptionist import qa
+
+    scaffold("whitening_promo", tree / "flows", tree / "nlu_data", tree / "scenarios")
+    world = load_world(tree / "flows", tree / "nlu_data")
+    with engine.begin() as conn:
+        make_ready(conn, tree)
+        for i in range(60):
+            recent = i >= 30
+            started = NOW - timedelta(days=(3 if recent else 20), minutes=i)
+            conn.execute(calls.insert().values(
+                sid=f"CQ{i:032d}", caller="+1", called="", started_at=to_db(started),
+                status="completed", call_type="book_appointment", state={}, version=1,
+                updated_at=to_db(started)))
+            if i % 3 == 0:
+                qa.review(conn, f"CQ{i:032d}", "p", "rita", accuracy=1 if recent else 4,
+                          brand_voice=4, escalation_correct=True, satisfaction=4)
+        with pytest.raises(RolloutRefused, match="QA failures rose from 0% to 100%"):
+            promote(conn, world, tree / "flows", "whitening_promo", "ops", to="live", now=NOW)
