@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
         fingerprint=rollout.digest(rollout.read_bundle(settings.flows_dir)),
         checked_at=time.monotonic())
     app.register_blueprint(voice_bp)
+    import receptionist.dashboard.shadow  # noqa: F401  (adds the shadow pages to the blueprint)
     from receptionist.dashboard.auth import secret_key
     from receptionist.dashboard.views import bp as dashboard_bp
 

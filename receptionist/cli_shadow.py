@@ -17,9 +17,12 @@ def register(sub: Any) -> None:
     ss = shadow.add_subparsers(dest="shadow_command", required=True)
     rep = ss.add_parser("replay", help="run recorded calls (JSONL) through the engine; JSONL out")
     rep.add_argument("file", type=Path)
+    rep.add_argument("--store", metavar="PILOT", help="also keep the calls under this pilot "
+                     "name so staff can label them in the dashboard (/dashboard/shadow)")
     rep.set_defaults(run=replay_cmd)
     rpt = ss.add_parser("report", help="the pilot report (HTML with charts, JSON) and a verdict")
-    rpt.add_argument("file", type=Path)
+    rpt.add_argument("file", type=Path, nargs="?", help="a pilot JSONL file to replay")
+    rpt.add_argument("--pilot", help="report on a stored pilot, with the dashboard's labels")
     rpt.add_argument("--labels", type=Path, help="staff labels CSV: call_id, call_type, "
                      "escalated, escalation_reason, resolved")
     rpt.add_argument("--gates", type=Path, default=ROOT / "shadow_mode" / "gates.yaml")
@@ -63,13 +66,38 @@ def replay_cmd(args: argparse.Namespace) -> int:
     results, _ = _replayed(args.file)
     for result in results:
         print(json.dumps(result, default=str), flush=True)
+    if args.store:
+        from receptionist.compliance.crypto import load_keyring
+        from receptionist.db import make_engine
+        from shadow_mode import store
+
+        with make_engine(Settings.from_env().database_url).begin() as conn:
+            kept = store.save(conn, args.store, results, load_keyring())
+        print(f"kept {kept} calls as pilot '{args.store}': label them at /dashboard/shadow",
+              file=sys.stderr)
     return 0
 
 
 def report_cmd(args: argparse.Namespace) -> int:
     from shadow_mode import report as pilot
 
-    results, _ = _replayed(args.file, progress=True)
+    if args.pilot:
+        from receptionist.compliance.crypto import load_keyring
+        from receptionist.db import init_db, make_engine
+        from shadow_mode import store
+
+        engine = make_engine(Settings.from_env().database_url)
+        init_db(engine)
+        with engine.connect() as conn:
+            results = store.load(conn, args.pilot, load_keyring())
+        if not results:
+            print(f"error: no stored pilot '{args.pilot}'", file=sys.stderr)
+            return 2
+    elif args.file:
+        results, _ = _replayed(args.file, progress=True)
+    else:
+        print("error: give a pilot file or --pilot NAME", file=sys.stderr)
+        return 2
     if args.labels:
         print(f"labels applied to {pilot.apply_labels(results, args.labels)} calls",
               file=sys.stderr)

@@ -131,3 +131,46 @@ def test_disagreements_become_regression_scenarios(results, world, tmp_path, nlu
     ran = scenarios.run(items, nlu=nlu)
     # the checks fail today, exactly where the AI and the front desk disagreed
     assert all(not r.passed for r in ran)
+
+
+def test_staff_label_stored_pilot_calls_in_the_dashboard(results, settings, nlu, clock):
+    import re
+    from dataclasses import replace
+
+    from receptionist.app import create_app
+    from receptionist.dashboard.auth import add_user
+    from shadow_mode import store
+    from tests.conftest import KEYRING
+
+    app = create_app(replace(settings, extra={"secret_key": "s"}), nlu=nlu, clock=clock)
+    engine = app.extensions["receptionist"].engine
+    with engine.begin() as conn:
+        store.save(conn, "week-1", results, KEYRING)
+        add_user(conn, "rita", "correct horse battery", "reviewer")
+        add_user(conn, "vera", "correct horse battery", "viewer")
+    with engine.connect() as conn:
+        raw = conn.execute(sa.select(store.shadow_calls.c.result)).first()[0]
+    assert set(raw) == {"enc"}  # transcripts are encrypted at rest
+
+    def login(name):
+        client = app.test_client()
+        token = re.search(r'name="csrf" (?:value|content)="([^"]+)"',
+                          client.get("/dashboard/login").get_data(True)).group(1)
+        client.post("/dashboard/login", data={"username": name, "password":
+                                               "correct horse battery", "csrf": token})
+        return client
+
+    assert login("vera").get("/dashboard/shadow").status_code == 403
+    client = login("rita")
+    page = client.get("/dashboard/shadow").get_data(True)
+    assert "week-1</a>: 50 calls, 0 labelled" in page and "hi Karen, I need to book" in page
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    client.post("/dashboard/shadow/pilot-012", data={
+        "csrf": token, "pilot": "week-1", "call_type": "practice_info",
+        "escalation_reason": "safety"})
+    with engine.connect() as conn:
+        labelled = store.load(conn, "week-1", KEYRING)
+    built = pilot.build(labelled, pilot.load_gates(ROOT / "shadow_mode" / "gates.yaml"))
+    assert built["verdict"] == "NO-GO"
+    assert [m["call_id"] for m in built["missed_always_escalate"]] == ["pilot-012"]
+    assert "1 labelled" in client.get("/dashboard/shadow").get_data(True)
