@@ -149,9 +149,9 @@ def init_db(engine: Engine) -> None:
     import receptionist.compliance.tcpa  # noqa: F401
     import receptionist.dashboard.auth  # noqa: F401
     import receptionist.qa  # noqa: F401
-    import shadow_mode.store  # noqa: F401
     import receptionist.readiness  # noqa: F401
     import receptionist.rollout  # noqa: F401
+    import shadow_mode.store  # noqa: F401
 
     metadata.create_all(engine)
     _add_missing_columns(engine)
