@@ -12,8 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
 from receptionist.cli_rollout import _audit, _context
 
 
@@ -146,35 +144,21 @@ def import_calls_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def _span(conn: Any, column: Any) -> tuple[datetime, datetime] | None:
-    from receptionist import db
-
-    low, high = conn.execute(sa.select(sa.func.min(column), sa.func.max(column))).one()
-    if low is None:
-        return None
-    return db.from_db(low), db.from_db(high) + timedelta(seconds=1)
-
-
 def report_cmd(args: argparse.Namespace) -> int:
-    from receptionist import db, kpi
-    from receptionist.readiness import call_log
+    from receptionist import kpi
 
     settings, engine, _ = _context()
     prices = kpi.costs(settings.flows_dir)
     with engine.begin() as conn:
-        base_span = _span(conn, call_log.c.started_at)
-        post_span = _span(conn, db.calls.c.started_at)
+        base_span, post_span = kpi.windows(conn, args.days)
         base = kpi.baseline(conn, *base_span, prices) if base_span else dict.fromkeys(kpi.KPIS)
-        if post_span:
-            post_span = (max(post_span[0], post_span[1] - timedelta(days=args.days)),
-                         post_span[1])
         post = kpi.post_launch(conn, *post_span, prices) if post_span else \
             dict.fromkeys(kpi.KPIS)
         rows = kpi.compare(base, post)
         intents = kpi.per_intent(conn, *post_span) if post_span else []
         weekly = kpi.per_intent(conn, *post_span, by_week=True) if post_span else []
         covered = kpi.coverage(conn, *post_span) if post_span else None
-        contained = _containment(intents)
+        contained = kpi.containment(intents)
         summary = {"baseline_window": [str(t) for t in base_span] if base_span else None,
                    "post_launch_window": [str(t) for t in post_span] if post_span else None,
                    "kpis": rows, "per_intent": intents, "per_intent_weekly": weekly,
@@ -191,12 +175,6 @@ def report_cmd(args: argparse.Namespace) -> int:
     print(f"written: {args.out}/report.html, report.json, kpis.csv, per_intent.csv, "
           "per_intent_weekly.csv")
     return 0
-
-
-def _containment(intents: list[dict[str, Any]]) -> float | None:
-    total = sum(r["calls"] for r in intents)
-    return round(sum(r["containment"] * r["calls"] for r in intents) / total, 3) if total \
-        else None
 
 
 def _fmt(value: Any) -> str:

@@ -17,7 +17,7 @@ Definitions (what each number means):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +198,26 @@ def crm_freshness_s(conn: Connection) -> float | None:
         delta = (sa.func.julianday(o.done_at) - sa.func.julianday(o.created_at)) * 86400
     value = conn.execute(sa.select(sa.func.avg(delta)).where(o.status == "done")).scalar()
     return round(float(value), 2) if value is not None else None
+
+
+def _span(conn: Connection, column: Any) -> tuple[datetime, datetime] | None:
+    low, high = conn.execute(sa.select(sa.func.min(column), sa.func.max(column))).one()
+    return (db.from_db(low), db.from_db(high) + timedelta(seconds=1)) if low else None
+
+
+def windows(conn: Connection, days: int = 30) -> tuple[Any, Any]:
+    """The baseline window (all imported phone logs) and the latest `days` of calls."""
+    base, post = _span(conn, call_log.c.started_at), _span(conn, db.calls.c.started_at)
+    if post:
+        post = (max(post[0], post[1] - timedelta(days=days)), post[1])
+    return base, post
+
+
+def containment(intents: list[dict[str, Any]]) -> float | None:
+    """Overall containment from the per-call-type rows (weighted by calls)."""
+    total = sum(r["calls"] for r in intents)
+    return round(sum(r["containment"] * r["calls"] for r in intents) / total, 3) if total \
+        else None
 
 
 def recommendation(rows: list[dict[str, Any]], containment: float | None) -> dict[str, Any]:

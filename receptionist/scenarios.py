@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from receptionist import db
+from receptionist.compliance.crypto import open_json
 from receptionist.config import Settings
 from receptionist.errors import ConfigError
 
@@ -240,8 +241,7 @@ def _run_one(app: Any, clock: _Clock, token: str, path: Path, scenario: Scenario
         sent = conn.execute(sa.select(db.outbox.c.payload).order_by(db.outbox.c.id.desc())
                             ).all()
     crypt = rec.service.crypt
-    intents = [((crypt.decrypt_json(r.nlu) if crypt and r.nlu else r.nlu) or {}).get("intent")
-               for r in rows[1:]]
+    intents = [(open_json(crypt, r.nlu) or {}).get("intent") for r in rows[1:]]
     payload = next((p.payload for p in sent if p.payload.get("call_sid") == call.call_sid), {})
     final = {"slots": state.slots if state else {}, "crm_disposition": payload.get("disposition")}
     failures = check(scenario.expect, call.outcome, call.turns, final) + check_turns(

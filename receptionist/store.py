@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from receptionist import db
 from receptionist.actions import Transfer
+from receptionist.compliance.crypto import open_json, open_text
 from receptionist.state import CallState
 
 MAX_OUTBOX_ATTEMPTS = 8
@@ -48,7 +49,7 @@ def load_state(conn: Connection, sid: str, *, lock: bool = True,
         from receptionist.compliance.crypto import KeyError_
 
         raise KeyError_("this call's state is encrypted and no data key is configured")
-    return CallState.model_validate(crypt.decrypt_json(raw) if crypt is not None else raw)
+    return CallState.model_validate(open_json(crypt, raw))
 
 
 def save_state(conn: Connection, st: CallState, *, new: bool, crypt: Any = None) -> None:
@@ -107,7 +108,7 @@ def handoff_whisper(conn: Connection, handoff_id: int, crypt: Any = None) -> str
     """The whisper summary of one handoff, decrypted."""
     value = conn.execute(sa.select(db.handoffs.c.whisper).where(
         db.handoffs.c.id == handoff_id)).scalar_one_or_none()
-    return crypt.decrypt(value) if crypt is not None and value else value
+    return open_text(crypt, value)
 
 
 def set_dial_status(conn: Connection, handoff_id: int, status: str) -> None:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from receptionist import db
+from receptionist.compliance.crypto import open_json
 
 shadow_calls = sa.Table(
     "shadow_calls", db.metadata,
@@ -36,7 +37,7 @@ def load(conn: Connection, pilot: str, crypt: Any = None) -> list[dict[str, Any]
     out = []
     for row in conn.execute(sa.select(shadow_calls).where(shadow_calls.c.pilot == pilot)
                             .order_by(shadow_calls.c.call_id)):
-        result = crypt.decrypt_json(row.result) if crypt is not None else row.result
+        result = open_json(crypt, row.result)
         out.append(result | {"human": row.human, "labelled_by": row.labelled_by})
     return out
 

@@ -71,6 +71,16 @@ class Keyring:
         return value
 
 
+def open_text(crypt: Keyring | None, value: str | None) -> str | None:
+    """Read a stored text column: decrypted when a key is configured, as stored otherwise."""
+    return crypt.decrypt(value) if crypt is not None and value else value
+
+
+def open_json(crypt: Keyring | None, value: Any) -> Any:
+    """Read a stored JSON column the same way."""
+    return crypt.decrypt_json(value) if crypt is not None and value is not None else value
+
+
 def key_id(value: str) -> str | None:
     """The key id a stored ciphertext names."""
     return value[len(PREFIX):].split(":", 1)[0] if isinstance(value, str) and \

@@ -19,10 +19,10 @@ from flask import (
 )
 
 from receptionist import db, kpi, qa, rollout
+from receptionist.compliance.crypto import open_json, open_text
 from receptionist.compliance.redact import redact
 from receptionist.dashboard.auth import ROLES, check_login, csrf_token, needs
 from receptionist.lifecycle import current_stages
-from receptionist.readiness import call_log
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -85,17 +85,6 @@ def logout() -> Any:
     return redirect(url_for("dashboard.login"))
 
 
-def _windows(conn: Any) -> tuple[Any, Any]:
-    def span(column: Any) -> Any:
-        low, high = conn.execute(sa.select(sa.func.min(column), sa.func.max(column))).one()
-        return (db.from_db(low), db.from_db(high) + timedelta(seconds=1)) if low else None
-
-    base, post = span(call_log.c.started_at), span(db.calls.c.started_at)
-    if post:
-        post = (max(post[0], post[1] - timedelta(days=30)), post[1])
-    return base, post
-
-
 @bp.get("/")
 @needs("viewer")
 def overview() -> Any:
@@ -105,13 +94,12 @@ def overview() -> Any:
     rec = _rec()
     prices = kpi.costs(rec.settings.flows_dir)
     with rec.engine.connect() as conn:
-        base_w, post_w = _windows(conn)
+        base_w, post_w = kpi.windows(conn)
         base = kpi.baseline(conn, *base_w, prices) if base_w else dict.fromkeys(kpi.KPIS)
         post = kpi.post_launch(conn, *post_w, prices) if post_w else dict.fromkeys(kpi.KPIS)
         rows = kpi.compare(base, post)
         intents = kpi.per_intent(conn, *post_w) if post_w else []
-        total = sum(r["calls"] for r in intents)
-        contained = sum(r["containment"] * r["calls"] for r in intents) / total if total else None
+        contained = kpi.containment(intents)
         alerts = conn.execute(sa.select(qa.drift_alerts).order_by(
             qa.drift_alerts.c.id.desc()).limit(10)).all()
         stages = current_stages(conn, rec.world)
@@ -167,7 +155,7 @@ def killswitch() -> Any:
 def intents() -> Any:
     """Per call type and language, this month."""
     with _rec().engine.connect() as conn:
-        _, post_w = _windows(conn)
+        _, post_w = kpi.windows(conn)
         rows = kpi.per_intent(conn, *post_w) if post_w else []
         coverage = kpi.coverage(conn, *post_w) if post_w else None
     return page("Call types", """<h1>Call types</h1><p>Intent coverage (recognised as a live call
@@ -195,7 +183,7 @@ def calls() -> Any:
     items = []
     for r in rows:
         h = handoffs.get(r.sid)
-        whisper = (crypt.decrypt(h.whisper) if crypt else h.whisper) if h else ""
+        whisper = open_text(crypt, h.whisper) if h else ""
         items.append({"sid": r.sid, "at": db.from_db(r.started_at), "caller": redact(r.caller),
                       "call_type": r.call_type, "status": r.status, "escalation": r.escalation,
                       "handoff": redact(whisper) if h else "", "reason": h.reason if h else ""})
@@ -229,18 +217,16 @@ def call_detail(sid: str) -> Any:
         audit.append(conn, "data_access", g.user["name"], what="call review", call_sid=sid)
     decisions = []
     for t in turns:
-        parsed = (crypt.decrypt_json(t.nlu) if crypt and t.nlu else t.nlu) or {}
+        parsed = open_json(crypt, t.nlu) or {}
         decisions.append({"seq": t.seq, "event": t.event, "decision": t.decision or "",
-                          "caller": (crypt.decrypt(t.caller_text) if crypt and t.caller_text
-                                     else t.caller_text) or "",
-                          "reply": (crypt.decrypt(t.reply) if crypt and t.reply else t.reply)
-                          or "", "intent": parsed.get("intent"),
+                          "caller": open_text(crypt, t.caller_text) or "",
+                          "reply": open_text(crypt, t.reply) or "", "intent": parsed.get("intent"),
                           "confidence": parsed.get("confidence"), "ms": t.duration_ms})
     context = None
     if handoff is not None:
         context = {"category": handoff.category, "target": handoff.target,
                    "reason": handoff.reason, "sentiment": handoff.sentiment,
-                   "whisper": crypt.decrypt(handoff.whisper) if crypt else handoff.whisper,
+                   "whisper": open_text(crypt, handoff.whisper),
                    "status": handoff.dial_status}
     return page(f"Call {sid}", """<h1>Call review</h1><p>{{ st.started_at.strftime('%Y-%m-%d
 %H:%M') }} · {{ st.call_type or 'no call type' }} · {{ st.status }}{% if st.escalation %} ·
