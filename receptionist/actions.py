@@ -25,6 +25,7 @@ class Gather(_Frozen):
     prompt: str
     hints: tuple[str, ...] = ()
     num_digits: int | None = None
+    expect: str | None = None  # the slot type asked for (yes_no, date, ...); guides local ASR
 
 
 class HandoffContext(_Frozen):

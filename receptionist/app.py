@@ -22,6 +22,7 @@ from receptionist.errors import ConfigError, ReceptionistError
 from receptionist.nlu import NluEngine
 from receptionist.service import CallService
 from receptionist.telephony import twiml
+from receptionist.telephony.stream import bp as stream_bp
 from receptionist.telephony.voice import bp as voice_bp
 from receptionist.telephony.voice import utc_now
 from receptionist.world import load_world
@@ -40,6 +41,7 @@ class Receptionist:
     clock: Callable[[], datetime] = utc_now
     fingerprint: str = ""
     checked_at: float = 0.0
+    speech: Any = None  # receptionist.speech.config.Speech in SPEECH_MODE=local
 
     def refresh(self, every: float = 2.0) -> None:
         """Reload the flow bundle when its files changed (a rollback, an edit).
@@ -97,8 +99,12 @@ def build_nlu(settings: Settings, world: World) -> NluEngine:
 
 def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None,
                integrations: Any = None, crm: Any = None,
-               clock: Callable[[], datetime] | None = None, keyring: Any = "env") -> Flask:
-    """Build the app: load and check the flows, open the database, load the NLU model."""
+               clock: Callable[[], datetime] | None = None, keyring: Any = "env",
+               speech: Any = None) -> Flask:
+    """Build the app: load and check the flows, open the database, load the NLU model.
+
+    With SPEECH_MODE=local it loads the recogniser and the voice too (or uses `speech`).
+    """
     settings = settings or Settings.from_env()
     install_log_redaction()
     if keyring == "env":
@@ -123,12 +129,20 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
             log.warning("TWILIO_AUTH_TOKEN is not set: every webhook will be refused (403)")
     service = CallService(world, engine, nlu or build_nlu(settings, world),
                           integrations=integrations, crm=crm, crypt=keyring)
+    if settings.speech_mode not in ("twilio", "local"):
+        raise ConfigError("SPEECH_MODE", f"unknown mode {settings.speech_mode!r}; use twilio "
+                                         "or local")
+    if settings.speech_mode == "local" and speech is None:
+        from receptionist.speech.config import build_speech
+
+        speech = build_speech(settings, world, settings.asr_engine or None)
     app = Flask(__name__)
     app.extensions["receptionist"] = Receptionist(
         settings, world, engine, service, clock,
         fingerprint=rollout.digest(rollout.read_bundle(settings.flows_dir)),
-        checked_at=time.monotonic())
+        checked_at=time.monotonic(), speech=speech if settings.speech_mode == "local" else None)
     app.register_blueprint(voice_bp)
+    app.register_blueprint(stream_bp)
     import receptionist.dashboard.shadow  # noqa: F401  (adds the shadow pages to the blueprint)
     from receptionist.dashboard.auth import secret_key
     from receptionist.dashboard.views import bp as dashboard_bp
@@ -142,6 +156,8 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
         nlu_state = getattr(service.nlu, "health", None)
         return jsonify(status="ok", nlu=service.nlu.name, flows=sorted(world.flows.flows),
                        database=engine.dialect.name,
-                       rasa=nlu_state() if nlu_state else None)
+                       rasa=nlu_state() if nlu_state else None,
+                       speech=dict(mode=settings.speech_mode, **(
+                           speech.describe() if settings.speech_mode == "local" else {})))
 
     return app

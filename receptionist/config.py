@@ -26,6 +26,7 @@ class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     speech_mode: str = "twilio"
     vosk_model_path: str = ""
+    asr_engine: str = ""  # vosk | pocketsphinx; empty: flows/voice.yaml decides
     flows_dir: Path = ROOT / "flows"
     nlu_data_dir: Path = ROOT / "nlu_data"
     nlu_model_dir: Path = ROOT / "models" / "nlu" / "spacy"
@@ -48,6 +49,7 @@ class Settings:
             "rasa_url": _env("RASA_URL", base.rasa_url),
             "speech_mode": _env("SPEECH_MODE", "twilio"),
             "vosk_model_path": _env("VOSK_MODEL_PATH"),
+            "asr_engine": _env("ASR_ENGINE"),
             "flows_dir": Path(_env("FLOWS_DIR", str(base.flows_dir))),
             "nlu_data_dir": Path(_env("NLU_DATA_DIR", str(base.nlu_data_dir))),
             "nlu_model_dir": Path(_env("NLU_MODEL_DIR", str(base.nlu_model_dir))),

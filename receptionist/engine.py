@@ -247,7 +247,7 @@ def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
     again = render(current.reprompt, context) if current.reprompt else (
         f"Sorry, I need {parsed.problem}. " + render(current.prompt, context))
     st.decision = f"reask {current.collect}"
-    ask(st, out, again, current.hints)
+    ask(st, out, again, current.hints, current.type)
 
 
 def _root(st: CallState) -> str | None:

@@ -24,7 +24,7 @@ from receptionist.flowspec import (
     SetStep,
 )
 
-CONFIG_FILES = {"practice.yaml", "escalation.yaml", "compliance.yaml", "kpi.yaml"}
+CONFIG_FILES = {"practice.yaml", "escalation.yaml", "compliance.yaml", "kpi.yaml", "voice.yaml"}
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def advance(world: Any, st: CallState, at: datetime, out: list) -> None:
             if current.ask_always and st.attempts == 0:
                 st.slots.pop(current.collect, None)
             ask(st, out, templates.render(current.prompt, ctx), current.hints
-                 + tuple(v.replace("_", " ") for v in current.options))
+                + tuple(v.replace("_", " ") for v in current.options), current.type)
             return
         if isinstance(current, SayStep):
             _say(st, out, templates.render(current.say, ctx))
@@ -154,11 +154,12 @@ def _say(st: CallState, out: list, text: str) -> None:
     out.append(Say(text=text))
 
 
-def ask(st: CallState, out: list, prompt: str, hints: tuple[str, ...] = ()) -> None:
+def ask(st: CallState, out: list, prompt: str, hints: tuple[str, ...] = (),
+        expect: str | None = None) -> None:
     """Ask the caller something and wait for the answer."""
     st.last_prompt = prompt
     note(st, "receptionist", prompt)
-    out.append(Gather(prompt=prompt, hints=hints))
+    out.append(Gather(prompt=prompt, hints=hints, expect=expect))
 
 
 def note(st: CallState, speaker: str, text: str) -> None:

@@ -25,11 +25,20 @@ class Urls:
     dial_timeout: int = 20
 
 
-def render(actions: list[Any], handoff_ids: dict[int, int], urls: Urls) -> str:
-    """Turn actions into one TwiML document."""
+def render(actions: list[Any], handoff_ids: dict[int, int], urls: Urls,
+           spoken: bool = False) -> str:
+    """Turn actions into one TwiML document.
+
+    `spoken`: the sentences were already played over a media stream; render only the rest.
+    """
     vr = VoiceResponse()
     for index, action in enumerate(actions):
-        if isinstance(action, Say):
+        if spoken and isinstance(action, Say | Gather):
+            continue
+        if spoken and isinstance(action, Voicemail):
+            vr.record(action=urls.voicemail, method="POST", max_length=action.max_seconds,
+                      play_beep=True, timeout=5)
+        elif isinstance(action, Say):
             vr.say(action.text, **VOICE)
         elif isinstance(action, Gather):
             gather = vr.gather(input="speech dtmf", action=urls.gather, method="POST",
@@ -52,6 +61,15 @@ def render(actions: list[Any], handoff_ids: dict[int, int], urls: Urls) -> str:
     return str(vr)
 
 
+def connect_stream(stream_url: str, action: str, turn: int) -> str:
+    """Hand the call to a bidirectional Media Stream; `action` answers when the stream ends."""
+    vr = VoiceResponse()
+    connect = vr.connect(action=action, method="POST")
+    stream = connect.stream(url=stream_url)
+    stream.parameter(name="turn", value=str(turn))
+    return str(vr)
+
+
 def whisper(text: str) -> str:
     """What the staff member hears before being connected."""
     vr = VoiceResponse()
@@ -59,10 +77,14 @@ def whisper(text: str) -> str:
     return str(vr)
 
 
-def fallback(front_desk: str) -> str:
-    """The answer to any internal failure: apologise and transfer, never a 500 or silence."""
+def fallback(front_desk: str, spoken: bool = False) -> str:
+    """The answer to any internal failure: apologise and transfer, never a 500 or silence.
+
+    `spoken`: the apology was already played over a media stream.
+    """
     vr = VoiceResponse()
-    vr.say(APOLOGY, **VOICE)
+    if not spoken:
+        vr.say(APOLOGY, **VOICE)
     vr.dial(front_desk)
     return str(vr)
 

@@ -24,7 +24,8 @@ from receptionist.events import (
     VoicemailRecorded,
 )
 from receptionist.service import Outcome
-from receptionist.telephony import twiml
+from receptionist.telephony import media, twiml
+from receptionist.telephony.stream import stream_url
 
 bp = Blueprint("voice", __name__, url_prefix="/twilio")
 log = logging.getLogger("receptionist.voice")
@@ -85,11 +86,21 @@ def _key() -> str:
 
 def _handle(sid: str, event: Any) -> Response:
     rec = _app()
+    plans: dict[int, dict[str, Any]] = {}
 
     def render(outcome: Outcome) -> str:
-        return twiml.render(outcome.actions, outcome.handoff_ids, rec.urls(outcome.state.seq))
+        seq = outcome.state.seq
+        if rec.speech is not None and media.wants_stream(outcome.actions):
+            plans[seq] = media.plan(outcome, rec.urls(seq))
+            return twiml.connect_stream(stream_url(rec, request.host_url),
+                                        f"/twilio/connect?stream={seq}", seq)
+        return twiml.render(outcome.actions, outcome.handoff_ids, rec.urls(seq))
 
-    return _xml(rec.service.handle(sid, event, render, key=_key()))
+    body = rec.service.handle(sid, event, render, key=_key())
+    for seq, plan in plans.items():
+        with rec.engine.begin() as conn:
+            store.remember_request(conn, media.stream_key(sid, seq), sid, json.dumps(plan))
+    return _xml(body)
 
 
 def _guarded(build: Any) -> Response:
@@ -167,6 +178,27 @@ def _handoff_id() -> int:
     return int(raw)
 
 
+@bp.post("/connect")
+def connect() -> Response:
+    """A Media Stream ended: continue with what the stream decided (transfer, voicemail, bye).
+
+    If the stream died without deciding anything, the caller still reaches a person.
+    """
+
+    def build() -> Response:
+        sid, turn = _sid(), request.args.get("stream", "")
+        if not turn.isdigit():
+            raise MalformedWebhook("query parameter stream must be a number")
+        with _app().engine.connect() as conn:
+            doc = store.seen_request(conn, media.connect_key(sid, turn))
+        if doc is None:
+            log.error("call %s: stream %s ended without a decision; transferring", sid, turn)
+            return _xml(twiml.fallback(_app().front_desk()))
+        return _xml(doc)
+
+    return _guarded(build)
+
+
 @bp.post("/whisper")
 def whisper() -> Response:
     """What the staff member hears before the caller is connected."""
@@ -217,6 +249,9 @@ def outcome() -> Response:
         state = store.load_state(conn, sid, lock=False, crypt=_app().service.crypt)
     if state is None:
         return Response(f"unknown CallSid {sid}", status=404, mimetype="text/plain")
+    if request.args.get("transcript") == "1":  # the audio caller's report (signed, like the rest)
+        return Response(json.dumps({"outcome": state.outcome(), "transcript": state.transcript}),
+                        mimetype="application/json")
     return Response(json.dumps(state.outcome()), mimetype="application/json")
 
 

@@ -1,0 +1,105 @@
+"""Build the speech engines a practice configured (`flows/voice.yaml`, ASR_ENGINE, VOSK_MODEL_PATH)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from receptionist.errors import ConfigError
+from receptionist.speech.turns import TurnConfig
+
+log = logging.getLogger("receptionist.speech")
+VOICE_KEYS = {"engine", "model", "espeak_voice", "rate", "sentence_pause_ms", "lexicon"}
+ASR_KEYS = {"engine", "decoders"}
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """The contents of flows/voice.yaml."""
+
+    voice: dict[str, Any] = field(default_factory=lambda: {"engine": "piper"})
+    turns: TurnConfig = TurnConfig()
+    asr: dict[str, Any] = field(default_factory=lambda: {"engine": "auto", "decoders": 2})
+
+
+def load_voice_settings(path: Path) -> VoiceSettings:
+    """Read and check flows/voice.yaml (defaults when the file is absent)."""
+    if not path.exists():
+        return VoiceSettings()
+    raw = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), "expected a mapping with voice:, turn_taking:, asr:")
+    unknown = set(raw) - {"version", "voice", "turn_taking", "asr"}
+    if unknown:
+        raise ConfigError(str(path), f"unknown sections {sorted(unknown)}")
+    voice, asr = raw.get("voice") or {}, raw.get("asr") or {}
+    _only(path, "voice", voice, VOICE_KEYS)
+    _only(path, "asr", asr, ASR_KEYS)
+    turns = raw.get("turn_taking") or {}
+    _only(path, "turn_taking", turns, {f.name for f in fields(TurnConfig)})
+    if voice.get("engine", "piper") not in ("piper", "espeak-ng"):
+        raise ConfigError(str(path), "voice.engine must be piper or espeak-ng")
+    if asr.get("engine", "auto") not in ("auto", "vosk", "pocketsphinx"):
+        raise ConfigError(str(path), "asr.engine must be auto, vosk or pocketsphinx")
+    return VoiceSettings({"engine": "piper", **voice}, TurnConfig(**turns),
+                         {"engine": "auto", "decoders": 2, **asr})
+
+
+def _only(path: Path, section: str, values: Any, allowed: set[str]) -> None:
+    if not isinstance(values, dict):
+        raise ConfigError(str(path), f"{section}: expected a mapping")
+    unknown = set(values) - allowed
+    if unknown:
+        raise ConfigError(str(path), f"{section}: unknown keys {sorted(unknown)}; "
+                                     f"allowed: {sorted(allowed)}")
+
+
+@dataclass
+class Speech:
+    """The engines a stream uses: ASR, TTS and the turn-taking settings."""
+
+    asr: Any
+    tts: Any
+    turns: TurnConfig
+
+    def describe(self) -> dict[str, str]:
+        """Which engine and model are in use (logged at start-up, shown by /health)."""
+        return {"asr": self.asr.name, "asr_model": self.asr.model, "tts": self.tts.name,
+                "voice": self.tts.voice}
+
+
+def build_speech(settings: Any, world: Any, engine: str | None = None) -> Speech:
+    """Load the recogniser and the voice; log which are in use."""
+    from receptionist.speech.tts import build_tts
+
+    vs = load_voice_settings(settings.flows_dir / "voice.yaml")
+    asr = build_asr(settings, world, engine or vs.asr["engine"], int(vs.asr["decoders"]))
+    v = vs.voice
+    tts = build_tts(v["engine"], model=v.get("model"), voice=v.get("espeak_voice", "en-us"),
+                    rate=float(v.get("rate", 1.0)),
+                    sentence_pause_ms=int(v.get("sentence_pause_ms", 200)),
+                    lexicon={str(k): str(val) for k, val in (v.get("lexicon") or {}).items()})
+    speech = Speech(asr, tts, vs.turns)
+    log.warning("local speech: ASR %(asr)s (model %(asr_model)s), TTS %(tts)s (voice %(voice)s)",
+                speech.describe())
+    return speech
+
+
+def build_asr(settings: Any, world: Any, engine: str = "auto", decoders: int = 2) -> Any:
+    """Vosk from VOSK_MODEL_PATH, or pocketsphinx with the practice's domain language model."""
+    if engine == "auto":
+        engine = "vosk" if settings.vosk_model_path else "pocketsphinx"
+    if engine == "vosk":
+        from receptionist.speech.vosk_asr import VoskAsr
+
+        if not settings.vosk_model_path:
+            raise ConfigError("VOSK_MODEL_PATH", "the vosk engine needs a model directory")
+        return VoskAsr(settings.vosk_model_path)
+    from receptionist.speech.domain import corpus
+    from receptionist.speech.sphinx import SphinxAsr, default_cache
+
+    return SphinxAsr(corpus(settings.nlu_data_dir, world), default_cache(), pool_size=decoders)

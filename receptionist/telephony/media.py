@@ -1,0 +1,259 @@
+"""One Twilio Media Stream: µ-law frames in, the call engine on every turn, synthesised speech out.
+
+Speaks Twilio's protocol (`connected`, `start`, `media`, `dtmf`, `mark`, `stop` in; `media`,
+`mark`, `clear` out). The only I/O is `send` (a JSON text frame) and the call service; the
+WebSocket itself lives in `telephony/stream.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from receptionist import store
+from receptionist.actions import Gather, Hangup, Say, Transfer, Voicemail
+from receptionist.events import DtmfPressed, NoInput, SpeechRecognized
+from receptionist.speech.audio import b64_ulaw, frames, from_b64_ulaw
+from receptionist.speech.turns import TurnTaker
+from receptionist.telephony import twiml
+
+log = logging.getLogger("receptionist.stream")
+LEAVING = (Transfer, Voicemail, Hangup)
+DTMF_COLLECT = ("dob", "phone", "digits")
+DTMF_PAUSE_MS = 2000
+LEAVE_GRACE_MS = 30000
+
+
+def plan(outcome: Any, urls: twiml.Urls) -> dict[str, Any]:
+    """What a stream does with one engine outcome: sentences to speak, then listen or leave."""
+    speak: list[str] = []
+    gather: Gather | None = None
+    for action in outcome.actions:
+        if isinstance(action, Say):
+            speak.append(action.text)
+        elif isinstance(action, Voicemail):
+            speak.append(action.prompt)
+        elif isinstance(action, Gather):
+            speak.append(action.prompt)
+            gather = action
+    leaves = any(isinstance(a, LEAVING) for a in outcome.actions)
+    return {
+        "speak": speak,
+        "expect": gather.expect if gather else None,
+        "hints": list(gather.hints) if gather else [],
+        "num_digits": gather.num_digits if gather else None,
+        "twiml": twiml.render(outcome.actions, outcome.handoff_ids, urls, spoken=True)
+        if leaves else None,
+    }
+
+
+def wants_stream(actions: list[Any]) -> bool:
+    """A webhook's outcome continues on a stream when it asks the caller something."""
+    return any(isinstance(a, Gather) for a in actions) and not any(
+        isinstance(a, LEAVING) for a in actions)
+
+
+def stream_key(sid: str, turn: int | str) -> str:
+    """Where the plan a stream starts with is kept."""
+    return f"stream:{sid}:{turn}"
+
+
+def connect_key(sid: str, turn: int | str) -> str:
+    """Where the TwiML the stream's <Connect action> answers with is kept."""
+    return f"connect:{sid}:{turn}"
+
+
+@dataclass
+class Timing:
+    """Per turn: when the caller stopped (audio ms) and how long until the reply's first frame."""
+
+    turns: list[dict[str, Any]] = field(default_factory=list)
+
+
+class MediaSession:
+    """The receptionist's side of one bidirectional Media Stream."""
+
+    def __init__(self, rec: Any, speech: Any, send: Callable[[str], None]) -> None:
+        self.rec, self.speech, self.send = rec, speech, send
+        self.turns = TurnTaker(speech.asr, speech.turns)
+        self.stream_sid = self.call_sid = ""
+        self.turn = "0"
+        self.marks: list[str] = []
+        self.mark_seq = 0
+        self.leaving: str | None = None
+        self.left_at: int | None = None
+        self.digits, self.digit_at, self.num_digits = "", 0, None
+        self.timing = Timing()
+        self.closed = False
+
+    # ---- Twilio -> us -------------------------------------------------------------------
+    def receive(self, raw: str) -> bool:
+        """Handle one message from Twilio; False when the stream should close."""
+        try:
+            message = json.loads(raw)
+        except json.JSONDecodeError:
+            log.warning("stream %s: not JSON, ignored", self.stream_sid or "?")
+            return True
+        handler = getattr(self, "_on_" + str(message.get("event")), None)
+        if handler is None:
+            log.info("stream %s: unknown event %r ignored", self.stream_sid, message.get("event"))
+            return True
+        handler(message)
+        return not self.closed
+
+    def _on_connected(self, message: dict[str, Any]) -> None:
+        log.info("stream connected (%s %s)", message.get("protocol"), message.get("version"))
+
+    def _on_start(self, message: dict[str, Any]) -> None:
+        start = message.get("start") or {}
+        self.stream_sid = start.get("streamSid") or message.get("streamSid", "")
+        self.call_sid = start.get("callSid", "")
+        fmt = start.get("mediaFormat") or {}
+        if fmt and (fmt.get("encoding") != "audio/x-mulaw" or int(fmt.get("sampleRate", 0))
+                    != 8000):
+            log.error("stream %s: unsupported media format %s", self.stream_sid, fmt)
+            self.closed = True
+            return
+        self.turn = str((start.get("customParameters") or {}).get("turn", "0"))
+        with self.rec.engine.connect() as conn:
+            stored = store.seen_request(conn, stream_key(self.call_sid, self.turn))
+        if stored is None:
+            log.error("stream for unknown call %s (turn %s): closing", self.call_sid, self.turn)
+            self.closed = True
+            return
+        log.info("call %s: stream %s started", self.call_sid, self.stream_sid)
+        self._follow(json.loads(stored))
+
+    def _on_media(self, message: dict[str, Any]) -> None:
+        media = message.get("media") or {}
+        if media.get("track", "inbound") not in ("inbound", "inbound_track"):
+            return
+        pcm = from_b64_ulaw(media.get("payload", ""))
+        for chunk in frames(pcm) if len(pcm) != 160 else [pcm]:
+            self._frame(chunk)
+            if self.closed:
+                return
+
+    def _frame(self, pcm: Any) -> None:
+        if self.leaving is not None:
+            self.left_at = (self.left_at or 0) + 20
+            if self.left_at >= LEAVE_GRACE_MS:
+                self.closed = True  # the caller never confirmed playback: leave anyway
+            return
+        if self.digits and self.turns.now - self.digit_at >= DTMF_PAUSE_MS:
+            self._digits_done()
+        for kind, value in self.turns.frame(pcm, playing=bool(self.marks)):
+            if kind == "barge_in":
+                self._clear()
+            elif kind == "utterance":
+                self._event(SpeechRecognized(at=self.rec.clock(), text=value.text,
+                                             asr_confidence=value.confidence),
+                            heard=value.text)
+            elif kind == "no_input":
+                self._event(NoInput(at=self.rec.clock()))
+
+    def _on_dtmf(self, message: dict[str, Any]) -> None:
+        digit = str((message.get("dtmf") or {}).get("digit", ""))
+        if not digit:
+            return
+        if self.marks:
+            self._clear()
+        self.turns.disarm()
+        collecting = self.turns.expect in DTMF_COLLECT or self.num_digits
+        if not collecting:
+            self._event(DtmfPressed(at=self.rec.clock(), digits=digit))
+            return
+        if digit != "#":
+            self.digits += digit
+        self.digit_at = self.turns.now
+        if digit == "#" or (self.num_digits and len(self.digits) >= self.num_digits):
+            self._digits_done()
+
+    def _digits_done(self) -> None:
+        digits, self.digits = self.digits, ""
+        if digits:
+            self._event(DtmfPressed(at=self.rec.clock(), digits=digits))
+
+    def _on_mark(self, message: dict[str, Any]) -> None:
+        name = (message.get("mark") or {}).get("name")
+        if name in self.marks:
+            self.marks.remove(name)
+        if not self.marks:
+            if self.leaving is not None:
+                self.closed = True
+            else:
+                self.turns.arm()
+
+    def _on_stop(self, message: dict[str, Any]) -> None:
+        log.info("call %s: stream %s stopped", self.call_sid, self.stream_sid)
+        self.closed = True
+
+    # ---- us -> the engine -> Twilio -------------------------------------------------------
+    def _event(self, event: Any, heard: str | None = None) -> None:
+        self.turns.disarm()
+        started = time.perf_counter()
+        outcome_plan: dict[str, Any] = {}
+
+        def render(outcome: Any) -> str:
+            outcome_plan.update(plan(outcome, self.rec.urls(outcome.state.seq)))
+            return json.dumps(outcome_plan)
+
+        try:
+            self.rec.service.handle(self.call_sid, event, render)
+        except Exception:  # noqa: BLE001 - the caller must never be left in silence
+            log.exception("call %s: internal error in the stream; transferring", self.call_sid)
+            outcome_plan = {"speak": [twiml.APOLOGY], "expect": None, "hints": [],
+                            "twiml": twiml.fallback(self.rec.front_desk(), spoken=True)}
+        decided = time.perf_counter()
+        first = self._follow(outcome_plan)
+        self.timing.turns.append({"heard": heard, "decide_ms": (decided - started) * 1000,
+                                  "first_audio_ms": first})
+
+    def _follow(self, step: dict[str, Any]) -> float | None:
+        """Speak the plan's sentences, then listen (or leave the stream for the TwiML)."""
+        started = time.perf_counter()
+        first = None
+        for text in step.get("speak") or []:
+            sent = self._speak(text)
+            if first is None and sent:
+                first = (time.perf_counter() - started) * 1000
+        self.turns.listen(step.get("expect"), tuple(step.get("hints") or ()))
+        self.num_digits = step.get("num_digits")
+        if step.get("twiml"):
+            with self.rec.engine.begin() as conn:
+                store.remember_request(conn, connect_key(self.call_sid, self.turn),
+                                       self.call_sid, step["twiml"])
+            self.leaving = step["twiml"]
+            if not self.marks:
+                self.closed = True
+        elif not self.marks:
+            self.turns.arm()
+        return first
+
+    def _speak(self, text: str) -> bool:
+        sent = False
+        for chunk in self.speech.tts.speak(text):
+            for frame in frames(chunk):
+                self.send(json.dumps({"event": "media", "streamSid": self.stream_sid,
+                                      "media": {"payload": b64_ulaw(frame)}}))
+                sent = True
+        self.mark_seq += 1
+        name = f"say-{self.mark_seq}"
+        self.marks.append(name)
+        self.send(json.dumps({"event": "mark", "streamSid": self.stream_sid,
+                              "mark": {"name": name}}))
+        return sent
+
+    def _clear(self) -> None:
+        """Barge-in: stop the receptionist's audio now (Twilio echoes the pending marks)."""
+        self.send(json.dumps({"event": "clear", "streamSid": self.stream_sid}))
+        log.info("call %s: barge-in, playback cleared", self.call_sid)
+
+    def close(self) -> None:
+        """The socket is gone: release the recogniser."""
+        self.turns.close()
+        self.closed = True
