@@ -14,6 +14,7 @@ Script lines: plain text (synthesised), `DTMF:123`, `<silence>`, `WAV:path.wav`,
 from __future__ import annotations
 
 import json
+import logging
 import statistics
 import time
 import uuid
@@ -131,6 +132,7 @@ class AudioCaller:
         self.realtime, self.snr, self.seed = realtime, snr_db, noise_seed
         self.noise_gain = 0.3  # until the first sentence sets it from the caller's loudness
         self.awaiting, self.reply_at, self.spoke_at = False, None, 0.0
+        self.in_flight = self.stale = False  # a reply is arriving / it answers an earlier turn
         self.webhooks = Caller(http_transport(), token, self.base, dial_status=dial_status)
 
     # ---- the call ------------------------------------------------------------------------
@@ -216,6 +218,7 @@ class AudioCaller:
                 if self.closed:
                     break
                 self._line(line, result)
+            self._play_out()  # hear the last reply out (a handover closes the stream)
             if not self.closed:
                 self._send({"event": "stop", "streamSid": self.stream_sid,
                             "stop": {"callSid": sid}})
@@ -274,6 +277,7 @@ class AudioCaller:
         for frame in frames(audio):
             self._tick(frame)
         self.spoke_at = time.perf_counter()
+        self.stale = self.in_flight  # audio still arriving now belongs to the earlier prompt
 
     def _await_reply(self, max_silence_ms: int = 12000) -> float | None:
         """Send silence until the receptionist answers; return ms from end of speech to reply."""
@@ -281,10 +285,13 @@ class AudioCaller:
         started = time.perf_counter()
         sent_ms, quiet_since = 0, time.perf_counter()
         while not self.closed and time.perf_counter() - started < REPLY_WAIT_S:
-            if self.reply_at is not None and not self.realtime and self.play.busy:
+            if self.reply_at is not None and not self.realtime and not self.in_flight:
                 break
             if self.reply_at is not None and self.realtime:
                 break
+            if self.reply_at is not None:  # fast mode: hold call time until the reply is in
+                self._pump(wait=0.05)
+                continue
             if sent_ms < max_silence_ms:
                 self._tick(self._line_noise(FRAME_MS))
                 sent_ms += FRAME_MS
@@ -357,10 +364,12 @@ class AudioCaller:
     def _got(self, message: dict[str, Any]) -> None:
         event = message.get("event")
         if event == "media":
-            if self.awaiting and self.reply_at is None:
+            self.in_flight = True
+            if self.awaiting and self.reply_at is None and not self.stale:
                 self.reply_at = time.perf_counter()
             self.play.add("audio", from_b64_ulaw(message["media"]["payload"]))
         elif event == "mark":
+            self.in_flight = self.stale = False  # the receptionist's marks close a reply
             self.play.add("mark", message["mark"]["name"])
         elif event == "clear":
             self.cleared += 1
@@ -396,6 +405,8 @@ class LocalServer:
         import threading
 
         from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
         self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"

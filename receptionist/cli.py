@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from receptionist.config import Settings
+from receptionist.cli_speech import add_audio_arguments, add_models_parser, audio_call
 from receptionist.errors import ReceptionistError
 
 DEMO_SCRIPT = ["I'd like to book a cleaning", "Maria Garcia", "March 3rd, 1985",
@@ -44,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=5000)
     serve.set_defaults(run=_serve)
 
-    call = sub.add_parser("call", help="play Twilio against the receptionist (text turns)")
+    call = sub.add_parser("call", help="play Twilio against the receptionist (text turns, or "
+                          "audio over a Media Stream with --audio)")
     call.add_argument("--url", help="a running server's base URL (default: in-process)")
     call.add_argument("--say", action="append", default=[], help="a caller line (repeatable); "
                       "'DTMF:0' presses keys, '<silence>' stays silent; default: lines from stdin")
@@ -57,7 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("--dial-status", default="completed",
                       choices=["completed", "no-answer", "busy", "failed"],
                       help="what happens when the receptionist transfers (default: answered)")
+    add_audio_arguments(call)
     call.set_defaults(run=_call)
+    add_models_parser(sub)
 
     demo = sub.add_parser("demo", help="run a scripted booking call through the webhook path")
     demo.set_defaults(run=_demo)
@@ -138,6 +142,8 @@ def in_process_caller(at: str | None = None, dial_status: str = "completed") -> 
 def _call(args: argparse.Namespace) -> int:
     from receptionist.caller import Caller, http_transport
 
+    if args.audio:
+        return audio_call(args, _scripts(args), _print_call)
     if args.url:
         token = Settings.from_env().twilio_auth_token
         if not token:

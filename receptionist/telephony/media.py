@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,6 +69,48 @@ def connect_key(sid: str, turn: int | str) -> str:
     return f"connect:{sid}:{turn}"
 
 
+class Speaker(threading.Thread):
+    """Synthesises and sends a plan's sentences while the session keeps listening.
+
+    Each job ends with a mark (sent even when a barge-in cancelled the job's audio), so the
+    session knows when Twilio has played, or dropped, everything it was sent.
+    """
+
+    def __init__(self, tts: Any, send: Callable[[dict[str, Any]], None]) -> None:
+        super().__init__(daemon=True, name="speaker")
+        self.tts, self.send = tts, send
+        self.jobs: queue.Queue = queue.Queue()
+        self.generation = 0
+        self.first_audio: list[float] = []
+
+    def say(self, texts: list[str], mark: str) -> None:
+        """Queue sentences; `mark` follows them."""
+        self.jobs.put((self.generation, texts, mark, time.perf_counter()))
+
+    def cancel(self) -> None:
+        """Drop what is queued or being synthesised (barge-in)."""
+        self.generation += 1
+
+    def stop(self) -> None:
+        """End the thread after the current job."""
+        self.jobs.put(None)
+
+    def run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            generation, texts, mark, queued = job
+            first = True
+            for text in texts:
+                for chunk in self.tts.speak(text):
+                    if generation != self.generation:
+                        break
+                    for frame in frames(chunk):
+                        self.send({"event": "media", "media": {"payload": b64_ulaw(frame)}})
+                    if first:
+                        self.first_audio.append((time.perf_counter() - queued) * 1000)
+                        first = False
+            self.send({"event": "mark", "mark": {"name": mark}})
+
+
 @dataclass
 class Timing:
     """Per turn: when the caller stopped (audio ms) and how long until the reply's first frame."""
@@ -78,7 +122,10 @@ class MediaSession:
     """The receptionist's side of one bidirectional Media Stream."""
 
     def __init__(self, rec: Any, speech: Any, send: Callable[[str], None]) -> None:
-        self.rec, self.speech, self.send = rec, speech, send
+        self.rec, self.speech, self._send_raw = rec, speech, send
+        self._lock = threading.Lock()
+        self.speaker = Speaker(speech.tts, self.send)
+        self.speaker.start()
         self.turns = TurnTaker(speech.asr, speech.turns)
         self.stream_sid = self.call_sid = ""
         self.turn = "0"
@@ -208,19 +255,16 @@ class MediaSession:
             log.exception("call %s: internal error in the stream; transferring", self.call_sid)
             outcome_plan = {"speak": [twiml.APOLOGY], "expect": None, "hints": [],
                             "twiml": twiml.fallback(self.rec.front_desk(), spoken=True)}
-        decided = time.perf_counter()
-        first = self._follow(outcome_plan)
-        self.timing.turns.append({"heard": heard, "decide_ms": (decided - started) * 1000,
-                                  "first_audio_ms": first})
+        self.timing.turns.append({"heard": heard,
+                                  "decide_ms": (time.perf_counter() - started) * 1000})
+        self._follow(outcome_plan)
 
-    def _follow(self, step: dict[str, Any]) -> float | None:
+    def _follow(self, step: dict[str, Any]) -> None:
         """Speak the plan's sentences, then listen (or leave the stream for the TwiML)."""
-        started = time.perf_counter()
-        first = None
-        for text in step.get("speak") or []:
-            sent = self._speak(text)
-            if first is None and sent:
-                first = (time.perf_counter() - started) * 1000
+        self.mark_seq += 1
+        name = f"end-{self.mark_seq}"
+        self.marks.append(name)
+        self.speaker.say(list(step.get("speak") or []), name)
         self.turns.listen(step.get("expect"), tuple(step.get("hints") or ()))
         self.num_digits = step.get("num_digits")
         if step.get("twiml"):
@@ -228,32 +272,21 @@ class MediaSession:
                 store.remember_request(conn, connect_key(self.call_sid, self.turn),
                                        self.call_sid, step["twiml"])
             self.leaving = step["twiml"]
-            if not self.marks:
-                self.closed = True
-        elif not self.marks:
-            self.turns.arm()
-        return first
 
-    def _speak(self, text: str) -> bool:
-        sent = False
-        for chunk in self.speech.tts.speak(text):
-            for frame in frames(chunk):
-                self.send(json.dumps({"event": "media", "streamSid": self.stream_sid,
-                                      "media": {"payload": b64_ulaw(frame)}}))
-                sent = True
-        self.mark_seq += 1
-        name = f"say-{self.mark_seq}"
-        self.marks.append(name)
-        self.send(json.dumps({"event": "mark", "streamSid": self.stream_sid,
-                              "mark": {"name": name}}))
-        return sent
+    def send(self, message: dict[str, Any]) -> None:
+        """Send one message to Twilio (from the session or the speaker thread)."""
+        with self._lock:
+            self._send_raw(json.dumps({"event": message["event"], "streamSid": self.stream_sid,
+                                       **{k: v for k, v in message.items() if k != "event"}}))
 
     def _clear(self) -> None:
         """Barge-in: stop the receptionist's audio now (Twilio echoes the pending marks)."""
-        self.send(json.dumps({"event": "clear", "streamSid": self.stream_sid}))
+        self.speaker.cancel()
+        self.send({"event": "clear"})
         log.info("call %s: barge-in, playback cleared", self.call_sid)
 
     def close(self) -> None:
-        """The socket is gone: release the recogniser."""
+        """The socket is gone: release the recogniser, stop the speaker."""
+        self.speaker.stop()
         self.turns.close()
         self.closed = True
