@@ -168,8 +168,9 @@ class AudioCaller:
             if number is not None and number.get("url"):
                 self.webhooks.post(number.get("url", ""), form | {
                     "CallSid": "CA" + uuid.uuid4().hex, "ParentCallSid": form["CallSid"]})
-            self.webhooks.post(dial.get("action", ""), form | {
-                "DialCallStatus": self.webhooks.dial_status})
+            if dial.get("action"):
+                self.webhooks.post(dial.get("action", ""), form | {
+                    "DialCallStatus": self.webhooks.dial_status})
 
     def _collect(self, result: AudioCallResult, sid: str) -> None:
         """The outcome, and per turn what the receptionist heard and said back."""
@@ -199,36 +200,36 @@ class AudioCaller:
         from websockets.sync.client import connect
 
         signature = RequestValidator(self.token).compute_signature(url, {})
-        ws = connect(url, additional_headers={"X-Twilio-Signature": signature},
-                     max_size=2 ** 22)
-        self.ws, self.play, self.result = ws, Playback(), result
+        self.play, self.result = Playback(), result
         self.stream_sid, self.closed, self.cleared = "MZ" + uuid.uuid4().hex, False, 0
-        self.last_audio_at = 0.0
-        try:
-            self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
-            self._send({"event": "start", "sequenceNumber": "1", "streamSid": self.stream_sid,
-                        "start": {"accountSid": "AC" + "0" * 32, "streamSid": self.stream_sid,
-                                  "callSid": sid, "tracks": ["inbound"],
-                                  "customParameters": params,
-                                  "mediaFormat": {"encoding": "audio/x-mulaw",
-                                                  "sampleRate": 8000, "channels": 1}}})
-            self.spoke_at = 0.0
-            self._await_reply()
-            for line in lines:
-                if self.closed:
-                    break
-                self._line(line, result)
-            self._play_out()  # hear the last reply out (a handover closes the stream)
-            if not self.closed:
-                self._send({"event": "stop", "streamSid": self.stream_sid,
-                            "stop": {"callSid": sid}})
-        except ConnectionClosed:
-            self.closed = True
-        finally:
-            ws.close()
+        with connect(url, additional_headers={"X-Twilio-Signature": signature},
+                     max_size=2 ** 22) as ws:
+            self.ws = ws
+            try:
+                self._converse(sid, params, lines, result)
+            except ConnectionClosed:
+                self.closed = True
         result.received = self.play.heard
         result.barge_ins = self.cleared
         return self.closed
+
+    def _converse(self, sid: str, params: dict[str, str], lines: list[str],
+                  result: AudioCallResult) -> None:
+        self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
+        self._send({"event": "start", "sequenceNumber": "1", "streamSid": self.stream_sid,
+                    "start": {"accountSid": "AC" + "0" * 32, "streamSid": self.stream_sid,
+                              "callSid": sid, "tracks": ["inbound"], "customParameters": params,
+                              "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000,
+                                              "channels": 1}}})
+        self.spoke_at = 0.0
+        self._await_reply()
+        for line in lines:
+            if self.closed:
+                break
+            self._line(line, result)
+        self._play_out()  # hear the last reply out (a handover closes the stream)
+        if not self.closed:
+            self._send({"event": "stop", "streamSid": self.stream_sid, "stop": {"callSid": sid}})
 
     def _line(self, line: str, result: AudioCallResult) -> None:
         turn: dict[str, Any] = {"caller": line}

@@ -121,3 +121,48 @@ def pg_url():
     init_db(engine)
     engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def speech(nlu_model_dir):
+    """The local speech engines (pocketsphinx with the domain LM, Piper), loaded once."""
+    from receptionist.speech.config import build_speech
+    from receptionist.world import load_world
+
+    settings = Settings()
+    return build_speech(settings, load_world(settings.flows_dir, settings.nlu_data_dir),
+                        "pocketsphinx")
+
+
+@pytest.fixture(scope="session")
+def caller_voice():
+    """The synthetic caller's voice: Piper's bundled voice, a little slower than the receptionist."""
+    from receptionist.audio_caller import piper_voice
+
+    return piper_voice(0.95)
+
+
+@pytest.fixture
+def stream_app(settings, nlu, clock, speech):
+    return create_app(replace(settings, speech_mode="local"), nlu=nlu, clock=clock,
+                      keyring=KEYRING, speech=speech)
+
+
+@pytest.fixture
+def audio_server(stream_app):
+    """The stream-mode app on a real socket (the WebSocket needs one)."""
+    from receptionist.audio_caller import LocalServer
+
+    with LocalServer(stream_app) as server:
+        yield server
+
+
+@pytest.fixture
+def audio_caller(audio_server, caller_voice):
+    from receptionist.audio_caller import AudioCaller
+
+    def make(**kwargs):
+        return AudioCaller(audio_server.url, TOKEN, voice=kwargs.pop("voice", caller_voice),
+                           **kwargs)
+
+    return make

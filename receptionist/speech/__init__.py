@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -39,8 +39,12 @@ class AsrEngine(Protocol):
     name: str
     model: str
 
-    def start(self, expect: str | None = None, hints: tuple[str, ...] = ()) -> Recognition:
-        """Begin an utterance; `expect` (a slot type) and `hints` bias the vocabulary."""
+    def start(self, expect: str | None = None, hints: tuple[str, ...] = (),
+              channel: dict[str, Any] | None = None) -> Recognition:
+        """Begin an utterance; `expect` (a slot type) and `hints` bias the vocabulary.
+
+        `channel`: state the engine keeps per call (adaptation to the caller's line).
+        """
         ...
 
 

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from receptionist.errors import ConfigError
 from receptionist.speech.turns import TurnConfig
 
 log = logging.getLogger("receptionist.speech")
+CALIBRATION = "Hello, I would like to make an appointment for a cleaning next week, please."
 VOICE_KEYS = {"engine", "model", "espeak_voice", "rate", "sentence_pause_ms", "lexicon"}
 ASR_KEYS = {"engine", "decoders"}
 
@@ -83,6 +85,8 @@ def build_speech(settings: Any, world: Any, engine: str | None = None) -> Speech
                     rate=float(v.get("rate", 1.0)),
                     sentence_pause_ms=int(v.get("sentence_pause_ms", 200)),
                     lexicon={str(k): str(val) for k, val in (v.get("lexicon") or {}).items()})
+    if hasattr(asr, "calibrate"):
+        asr.calibrate(np.concatenate(list(tts.speak(CALIBRATION))))
     speech = Speech(asr, tts, vs.turns)
     log.warning("local speech: ASR %(asr)s (model %(asr_model)s), TTS %(tts)s (voice %(voice)s)",
                 speech.describe())

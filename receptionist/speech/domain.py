@@ -116,6 +116,49 @@ def corpus(nlu_data_dir: Path, world: Any = None) -> list[str]:
     return list(dict.fromkeys(c for c in (clean(line) for line in lines) if c))
 
 
+def expand(pattern: str, limit: int = 24, top: bool = True) -> list[str]:
+    """The phrases a simple regex matches: alternatives, optional parts, `'?` (crude but enough
+    to put the escalation matrix's phrases into the language model)."""
+    pattern = re.sub(r"\\b|\\s\+?|\^|\$", " ", pattern).replace("[- ]", " ")
+    if re.search(r"[\[\]{}*+\\]", pattern):
+        return []
+    results = [""]
+    i = 0
+    while i < len(pattern) and len(results) <= limit:
+        ch = pattern[i]
+        if ch == "(":
+            depth, j = 1, i + 1
+            while j < len(pattern) and depth:
+                depth += {"(": 1, ")": -1}.get(pattern[j], 0)
+                j += 1
+            options = [o for alt in _split(pattern[i + 1:j - 1]) for o in expand(alt, limit, False)]
+            optional = j < len(pattern) and pattern[j] == "?"
+            options += [""] if optional else []
+            results = [r + o for r in results for o in options][:limit * 2]
+            i = j + (1 if optional else 0)
+        elif ch == "|":
+            return results + expand(pattern[i + 1:], limit, top)
+        elif i + 1 < len(pattern) and pattern[i + 1] == "?":
+            results = [r + o for r in results for o in (ch, "")]
+            i += 2
+        else:
+            results = [r + ch for r in results]
+            i += 1
+    if not top:
+        return results[:limit]
+    return [re.sub(r"\s+", " ", r).strip() for r in results][:limit]
+
+
+def _split(body: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(body):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "|" and depth == 0:
+            parts.append(body[start:k])
+            start = k + 1
+    return parts + [body[start:]]
+
+
 def _world_words(world: Any) -> list[str]:
     profile = world.profile
     lines = [profile.name]
@@ -124,6 +167,9 @@ def _world_words(world: Any) -> list[str]:
             name = getattr(person, "name", None) or str(person)
             lines += [name, f"with {name}"]
     lines += [f"{i} insurance" for i in profile.insurers_accepted]
+    for category in world.matrix.categories.values():
+        for pattern in getattr(category, "patterns", ()) or ():
+            lines += expand(getattr(pattern, "pattern", pattern))
     for flow in world.flows.flows.values():
         for step in flow.steps:
             lines += list(getattr(step, "hints", ()) or ())

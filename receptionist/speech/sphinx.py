@@ -17,6 +17,7 @@ import os
 import queue
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -68,27 +69,49 @@ class SphinxAsr:
         self._lock = threading.Lock()
         for _ in range(pool_size):
             self._pool.put(self._decoder())
+        self.cmn = self._pool.queue[0].get_cmn() if pool_size else "40,3,-1"
         log.info("ASR: pocketsphinx, model %s, domain LM of %d sentences (%d words)",
                  self.model, len(known), self.words)
 
     def _decoder(self):
         return self._ps.Decoder(loglevel="FATAL", lm=str(self.lm))
 
-    def start(self, expect: str | None = None, hints: tuple[str, ...] = ()) -> SphinxRecognition:
-        """Begin an utterance (one model for every step: see the module's note)."""
+    def start(self, expect: str | None = None, hints: tuple[str, ...] = (),
+              channel: dict[str, Any] | None = None) -> SphinxRecognition:
+        """Begin an utterance (one model for every step: see the module's note).
+
+        `channel` is the call's own state: cepstral mean normalisation adapts to one caller's
+        line and noise over the call, and starts each call from the calibrated estimate.
+        """
         try:
             decoder = self._pool.get_nowait()
         except queue.Empty:
             with self._lock:
                 decoder = self._decoder()
-        return SphinxRecognition(decoder, self._pool)
+        if channel is None:
+            channel = {}
+        channel.setdefault("cmn", self.cmn)
+        return SphinxRecognition(decoder, self._pool, channel)
+
+
+    def calibrate(self, audio: np.ndarray) -> None:
+        """Learn where a call's channel estimate starts from telephone speech (8 kHz)."""
+        decoder = self._pool.get()
+        try:
+            decoder.start_utt()
+            decoder.process_raw(resample(audio, 8000, 16000).tobytes(), False, True)
+            decoder.end_utt()
+            self.cmn = decoder.get_cmn()
+        finally:
+            self._pool.put(decoder)
 
 
 class SphinxRecognition:
     """One utterance on a pooled decoder."""
 
-    def __init__(self, decoder, pool: queue.Queue) -> None:
-        self.decoder, self.pool, self.frames = decoder, pool, 0
+    def __init__(self, decoder, pool: queue.Queue, channel: dict[str, Any]) -> None:
+        self.decoder, self.pool, self.frames, self.channel = decoder, pool, 0, channel
+        decoder.set_cmn(channel["cmn"])  # this call's channel estimate, not another call's
         decoder.start_utt()
 
     def accept(self, pcm: np.ndarray) -> str:
@@ -104,6 +127,7 @@ class SphinxRecognition:
         """End the utterance; the decoder goes back to the pool."""
         try:
             self.decoder.end_utt()
+            self.channel["cmn"] = self.decoder.get_cmn()
             hyp = self.decoder.hyp()
             if not hyp:
                 return Hypothesis("")

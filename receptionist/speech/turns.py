@@ -93,6 +93,7 @@ class TurnTaker:
         self.voiced_run = self.silence_run = self.utterance_ms = 0
         self.partial = ""
         self.last_voice_at = 0
+        self.channel: dict[str, Any] = {}  # the recogniser's per-call state
 
     def listen(self, expect: str | None = None, hints: tuple[str, ...] = ()) -> None:
         """Set what the current question expects (biases ASR, allows an early end)."""
@@ -129,7 +130,7 @@ class TurnTaker:
         return []
 
     def _begin(self, playing: bool) -> list[tuple[str, Any]]:
-        self.recognition = self.asr.start(self.expect, self.hints)
+        self.recognition = self.asr.start(self.expect, self.hints, self.channel)
         self.armed_at = None
         self.silence_run, self.utterance_ms, self.partial = 0, 0, ""
         for earlier in self.preroll:

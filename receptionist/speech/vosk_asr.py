@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -62,6 +63,7 @@ class VoskAsr:
         log.info("ASR: vosk, model %s (%s graph)", path, "dynamic" if self.dynamic else "static")
 
     def start(self, expect: str | None = None, hints: tuple[str, ...] = (),
+              channel: dict[str, Any] | None = None,
               grammar: list[str] | None = None) -> VoskRecognition:
         """Begin an utterance; a grammar applies only where the model's graph allows one."""
         phrases = grammar if grammar is not None else self.grammars.get(expect or "")
