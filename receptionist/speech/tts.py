@@ -138,7 +138,7 @@ def build_tts(engine: str = "piper", **settings: Any) -> Any:
         return EspeakTts(**settings)
     try:
         return PiperTts(**{k: v for k, v in settings.items() if k != "voice"})
-    except MissingPackage as exc:
+    except (MissingPackage, OSError, ValueError) as exc:  # no package, a missing or bad file
         log.warning("TTS: %s; falling back to espeak-ng", exc)
         return EspeakTts(**{k: v for k, v in settings.items() if k != "model"})
 

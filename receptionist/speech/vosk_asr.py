@@ -69,7 +69,8 @@ class VoskAsr:
         phrases = grammar if grammar is not None else self.grammars.get(expect or "")
         if phrases and self.dynamic:
             rec = self._vosk.KaldiRecognizer(self._model, self.rate,
-                                             json.dumps(list(phrases) + ["[unk]"]))
+                                             json.dumps(list(phrases) + ["[unk]"],
+                                                        ensure_ascii=False))
         else:
             rec = self._vosk.KaldiRecognizer(self._model, self.rate)
         rec.SetWords(True)
