@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
     if settings.speech_mode not in ("twilio", "local"):
         raise ConfigError("SPEECH_MODE", f"unknown mode {settings.speech_mode!r}; use twilio "
                                          "or local")
-    if settings.speech_mode == "local" and speech is None:
+    if (settings.speech_mode == "local" or settings.shadow_mode) and speech is None:
         from receptionist.speech.config import build_speech
 
         speech = build_speech(settings, world, settings.asr_engine or None)
@@ -140,10 +140,11 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
     app.extensions["receptionist"] = Receptionist(
         settings, world, engine, service, clock,
         fingerprint=rollout.digest(rollout.read_bundle(settings.flows_dir)),
-        checked_at=time.monotonic(), speech=speech if settings.speech_mode == "local" else None)
+        checked_at=time.monotonic(), speech=speech if settings.speech_mode == "local" or settings.shadow_mode else None)
     app.register_blueprint(voice_bp)
     app.register_blueprint(stream_bp)
     import receptionist.dashboard.shadow  # noqa: F401  (adds the shadow pages to the blueprint)
+    import receptionist.dashboard.testcall  # noqa: F401  (and the browser test call)
     from receptionist.dashboard.auth import secret_key
     from receptionist.dashboard.views import bp as dashboard_bp
 

@@ -90,7 +90,11 @@ def register(sub: Any) -> None:
     srun = ss.add_parser("run", help="run scenarios; exit 0 only when every one passed")
     srun.add_argument("paths", nargs="*", type=Path, help="files or folders (default: "
                       "scenarios/, including your practice's own scenarios/practice/)")
-    srun.add_argument("--mode", choices=["text", "audio"], default="text")
+    srun.add_argument("--mode", choices=["text", "audio"], default="text",
+                      help="text: the webhook path with recognised text; audio: the Media "
+                      "Streams path with synthesised speech, local ASR and TTS (slower)")
+    srun.add_argument("--name", action="append", default=[],
+                      help="only scenarios whose name contains this (repeatable)")
     srun.add_argument("--jobs", type=int, default=1, help="scenarios run at once")
     srun.add_argument("--report", type=Path, default=Path("reports/scenarios"),
                       help="folder for report.html, report.json and junit.xml")
@@ -315,10 +319,6 @@ def readiness_cmd(args: argparse.Namespace) -> int:
 def scenarios_run(args: argparse.Namespace) -> int:
     from receptionist import scenario_report, scenarios
 
-    if args.mode == "audio":
-        print("error: audio mode needs local speech over Media Streams (issue #4), which is "
-              "not built yet; run --mode text", file=sys.stderr)
-        return 2
     settings = Settings.from_env()
     items = scenarios.load(args.paths or [settings.scenarios_dir])
     done = [0]
@@ -328,7 +328,9 @@ def scenarios_run(args: argparse.Namespace) -> int:
         bar = "#" * int(30 * done[0] / max(1, len(items)))
         print(f"\r  [{bar:<30}] {done[0]}/{len(items)} scenarios", end="", file=sys.stderr)
 
-    results = scenarios.run(items, settings, jobs=args.jobs, progress=tick)
+    if args.name:
+        items = [(p, s) for p, s in items if any(n.lower() in s.name.lower() for n in args.name)]
+    results = scenarios.run(items, settings, jobs=args.jobs, progress=tick, mode=args.mode)
     print(file=sys.stderr)
     paths = scenario_report.write(results, args.report)
     for r in results:

@@ -27,6 +27,8 @@ class Settings:
     speech_mode: str = "twilio"
     vosk_model_path: str = ""
     asr_engine: str = ""  # vosk | pocketsphinx; empty: flows/voice.yaml decides
+    shadow_mode: str = ""  # "all", or the practice numbers (comma-separated) to shadow
+    shadow_pilot: str = "live"
     flows_dir: Path = ROOT / "flows"
     nlu_data_dir: Path = ROOT / "nlu_data"
     nlu_model_dir: Path = ROOT / "models" / "nlu" / "spacy"
@@ -50,6 +52,8 @@ class Settings:
             "speech_mode": _env("SPEECH_MODE", "twilio"),
             "vosk_model_path": _env("VOSK_MODEL_PATH"),
             "asr_engine": _env("ASR_ENGINE"),
+            "shadow_mode": _env("SHADOW_MODE"),
+            "shadow_pilot": _env("SHADOW_PILOT", "live"),
             "flows_dir": Path(_env("FLOWS_DIR", str(base.flows_dir))),
             "nlu_data_dir": Path(_env("NLU_DATA_DIR", str(base.nlu_data_dir))),
             "nlu_model_dir": Path(_env("NLU_MODEL_DIR", str(base.nlu_model_dir))),

@@ -200,8 +200,11 @@ def check_turns(steps: list[TurnSpec], call: Any, intents: list[str | None],
 
 def run(items: list[tuple[Path, Scenario]], settings: Settings | None = None,
         nlu: Any = None, database_url: str = "sqlite://", jobs: int = 1,
-        progress: Any = None) -> list[Result]:
-    """Run scenarios in-process through the signed webhook path; one fresh database each."""
+        progress: Any = None, mode: str = "text", speech: Any = None) -> list[Result]:
+    """Run scenarios in-process through the signed webhook path; one fresh database each.
+
+    `mode="audio"`: through the Media Streams path with synthesised speech (scenarios_audio).
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from receptionist.app import build_nlu, create_app
@@ -211,10 +214,27 @@ def run(items: list[tuple[Path, Scenario]], settings: Settings | None = None,
     settings = replace(settings or Settings.from_env(), twilio_auth_token=token,
                        public_base_url="", database_url=database_url)
     nlu = nlu or build_nlu(settings, load_world(settings.flows_dir))
+    runner = _run_one
+    if mode == "audio":
+        from receptionist.scenarios_audio import run_one_audio
+        from receptionist.speech.config import build_speech
+
+        settings = replace(settings, speech_mode="local")
+        speech = speech or build_speech(settings, load_world(settings.flows_dir,
+                                                             settings.nlu_data_dir))
+        runner = run_one_audio
+        if database_url == "sqlite://":  # the stream's thread needs the same database
+            import tempfile
+
+            folder = tempfile.mkdtemp(prefix="scenarios-")
+
     def one(item: tuple[Path, Scenario]) -> Result:
         clock = _Clock()  # each scenario gets a fresh app and database: no leaks between them
-        app = create_app(settings, nlu=nlu, clock=clock)
-        result = _run_one(app, clock, token, *item)
+        own = settings
+        if mode == "audio" and database_url == "sqlite://":
+            own = replace(settings, database_url=f"sqlite:///{folder}/{secrets.token_hex(6)}.db")
+        app = create_app(own, nlu=nlu, clock=clock, speech=speech)
+        result = runner(app, clock, token, *item)
         app.extensions["receptionist"].engine.dispose()
         if progress:
             progress(result)

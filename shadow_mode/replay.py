@@ -9,6 +9,7 @@ the per-turn decisions.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -109,43 +110,85 @@ def _simulated(action: RunAction) -> dict[str, Any]:
     return {"simulated": True}
 
 
+class ShadowCall:
+    """One call shadowed turn by turn: the engine decides, nothing is done.
+
+    `queries()` gives the integrations for one turn as a context manager: offline replay passes
+    one rolled-back transaction for the whole file, a live shadow opens (and rolls back) one per
+    turn so it never holds the database.
+    """
+
+    def __init__(self, world: Any, nlu: Any, queries: Callable[[], Any], call_id: str,
+                 caller: str, started_at: datetime) -> None:
+        self.world, self.nlu, self.queries = world, nlu, queries
+        self.call_id, self.caller, self.started_at = call_id, caller, started_at
+        self.decisions: list[dict[str, Any]] = []
+        self.commands: list[dict[str, Any]] = []
+        self.transcript: list[dict[str, Any]] = []
+        st, pending = call_engine.step(world, None, CallStarted(
+            at=started_at, call_sid=call_id, caller=caller))
+        self.st = self._drain(st, pending, started_at, [])
+
+    def _drain(self, st: Any, pending: list[Any], at: datetime, said: list[Any]) -> Any:
+        with self.queries() as integrations:
+            shadow = ShadowExecutor(integrations, self.world)
+            st = _drain(self.world, st, pending, shadow, at, said)
+        self.commands += shadow.commands
+        return st
+
+    def staff_said(self, text: str, t: float) -> None:
+        """The staff member's words: kept for the transcript, never acted on."""
+        self.transcript.append({"speaker": "staff", "text": text, "t": t})
+
+    def caller_said(self, text: str, t: float) -> dict[str, Any]:
+        """Decide what the AI would have done about one caller utterance."""
+        self.transcript.append({"speaker": "caller", "text": text, "t": t})
+        at = self.started_at + timedelta(seconds=t)
+        if self.st.phase in ("handoff", "ended", "voicemail"):
+            decision = {"t": t, "caller": text, "decision": "after handoff/end"}
+            self.decisions.append(decision)
+            return decision
+        parsed = self.nlu.parse(text, now=at.astimezone(self.world.profile.tz))
+        said: list[Any] = []
+        st, pending = call_engine.step(self.world, self.st, SpeechRecognized(
+            at=at, text=text, nlu=parsed))
+        self.st = st = self._drain(st, pending, at, said)
+        decision = {"t": t, "caller": text, "intent": parsed.intent,
+                    "confidence": parsed.confidence, "decision": st.decision, "flow": st.flow,
+                    "step": st.step, "escalation": st.escalation,
+                    "reply": " ".join(getattr(a, "text", None) or getattr(a, "prompt", "")
+                                      for a in said).strip(),
+                    "transfer_to": next((a.handoff.target for a in said
+                                         if isinstance(a, Transfer)), None)}
+        self.decisions.append(decision)
+        return decision
+
+    def end(self, t: float, human: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The call is over: what the AI would have done, in the replay output's shape."""
+        end_at = self.started_at + timedelta(seconds=t + 1)
+        st, pending = call_engine.step(self.world, self.st, CallEnded(at=end_at))
+        st = self._drain(st, pending, end_at, [])
+        return {"call_id": self.call_id, "from": self.caller,
+                "started_at": self.started_at.isoformat(), "call_type": st.call_type,
+                "escalation": st.escalation, "transfer_to": st.transfer_to,
+                "would_contain": bool(st.call_type and st.call_type != "out_of_scope"
+                                      and not st.escalation and st.disposition
+                                      and st.disposition not in ("abandoned",)),
+                "disposition": st.disposition, "decisions": self.decisions,
+                "would_have_done": self.commands, "human": human or {},
+                "transcript": self.transcript}
+
+
 def replay_call(call: RecordedCall, world: Any, nlu: Any, integrations: Any) -> dict[str, Any]:
     """Run one recorded call through the engine; return what the AI would have done."""
-    shadow = ShadowExecutor(integrations, world)
-    st, pending = call_engine.step(world, None, CallStarted(
-        at=call.started_at, call_sid=call.call_id, caller=call.from_))
-    decisions: list[dict[str, Any]] = []
-    st = _drain(world, st, pending, shadow, call.started_at, [])
+    shadow = ShadowCall(world, nlu, lambda: nullcontext(integrations), call.call_id,
+                        call.from_, call.started_at)
     for turn in call.turns:
-        if turn.speaker != "caller":
-            continue
-        at = call.started_at + timedelta(seconds=turn.t)
-        if st.phase in ("handoff", "ended", "voicemail"):
-            decisions.append({"t": turn.t, "caller": turn.text, "decision": "after handoff/end"})
-            continue
-        parsed = nlu.parse(turn.text, now=at.astimezone(world.profile.tz))
-        said: list[Any] = []
-        st, pending = call_engine.step(world, st, SpeechRecognized(at=at, text=turn.text,
-                                                                   nlu=parsed))
-        st = _drain(world, st, pending, shadow, at, said)
-        decisions.append({"t": turn.t, "caller": turn.text, "intent": parsed.intent,
-                          "confidence": parsed.confidence, "decision": st.decision,
-                          "flow": st.flow, "step": st.step, "escalation": st.escalation,
-                          "reply": " ".join(getattr(a, "text", None) or getattr(a, "prompt", "")
-                                            for a in said).strip(),
-                          "transfer_to": next((a.handoff.target for a in said
-                                               if isinstance(a, Transfer)), None)})
-    end_at = call.started_at + timedelta(seconds=(call.turns[-1].t if call.turns else 0) + 1)
-    st, pending = call_engine.step(world, st, CallEnded(at=end_at))
-    _drain(world, st, pending, shadow, end_at, [])
-    return {"call_id": call.call_id, "from": call.from_,
-            "started_at": call.started_at.isoformat(), "call_type": st.call_type, "escalation": st.escalation,
-            "transfer_to": st.transfer_to, "would_contain": bool(
-                st.call_type and st.call_type != "out_of_scope" and not st.escalation
-                and st.disposition and st.disposition not in ("abandoned",)),
-            "disposition": st.disposition, "decisions": decisions,
-            "would_have_done": shadow.commands, "human": call.human.model_dump(),
-            "transcript": [t.model_dump() for t in call.turns]}
+        if turn.speaker == "caller":
+            shadow.caller_said(turn.text, turn.t)
+        else:
+            shadow.staff_said(turn.text, turn.t)
+    return shadow.end(call.turns[-1].t if call.turns else 0, call.human.model_dump())
 
 
 def _drain(world: Any, st: Any, pending: list[Any], shadow: ShadowExecutor, at: datetime,

@@ -38,6 +38,7 @@ border-radius:8px;background:#eee}.alert{background:#fde;padding:6px 10px;margin
 <a href="{{ url_for('dashboard.calls') }}">Recent calls</a>
 <a href="{{ url_for('dashboard.qa_queue') }}">QA queue</a>
 <a href="{{ url_for('dashboard.shadow') }}">Shadow pilot</a>
+<a href="{{ url_for('dashboard.testcall') }}">Test call</a>
 <a href="{{ url_for('dashboard.logout') }}">Log out {{ user.name }} ({{ user.role }})</a></nav>
 {% endif %}<main>{% for m in get_flashed_messages() %}<p class="alert">{{ m }}</p>{% endfor %}
 {{ body|safe }}</main></body></html>"""

@@ -96,6 +96,12 @@ class Speaker(threading.Thread):
         self.jobs.put(None)
 
     def run(self) -> None:
+        try:
+            self._run()
+        except Exception as exc:  # noqa: BLE001 - the socket closed under us: nothing to say to
+            log.info("speaker stopped: %s", exc)
+
+    def _run(self) -> None:
         while (job := self.jobs.get()) is not None:
             generation, texts, mark, queued = job
             first = True
@@ -121,8 +127,9 @@ class Timing:
 class MediaSession:
     """The receptionist's side of one bidirectional Media Stream."""
 
-    def __init__(self, rec: Any, speech: Any, send: Callable[[str], None]) -> None:
-        self.rec, self.speech, self._send_raw = rec, speech, send
+    def __init__(self, rec: Any, speech: Any, send: Callable[[str], None],
+                 on_turn: Callable[[str | None, list[str]], None] | None = None) -> None:
+        self.rec, self.speech, self._send_raw, self.on_turn = rec, speech, send, on_turn
         self._lock = threading.Lock()
         self.speaker = Speaker(speech.tts, self.send)
         self.speaker.start()
@@ -172,8 +179,13 @@ class MediaSession:
             log.error("stream for unknown call %s (turn %s): closing", self.call_sid, self.turn)
             self.closed = True
             return
-        log.info("call %s: stream %s started", self.call_sid, self.stream_sid)
-        self._follow(json.loads(stored))
+        self.begin(self.call_sid, self.stream_sid, json.loads(stored))
+
+    def begin(self, call_sid: str, stream_sid: str, first: dict[str, Any]) -> None:
+        """The stream is up: say what the call's last webhook decided, then listen."""
+        self.call_sid, self.stream_sid = call_sid, stream_sid
+        log.info("call %s: stream %s started", call_sid, stream_sid)
+        self._follow(first)
 
     def _on_media(self, message: dict[str, Any]) -> None:
         media = message.get("media") or {}
@@ -257,6 +269,8 @@ class MediaSession:
                             "twiml": twiml.fallback(self.rec.front_desk(), spoken=True)}
         self.timing.turns.append({"heard": heard,
                                   "decide_ms": (time.perf_counter() - started) * 1000})
+        if self.on_turn is not None:
+            self.on_turn(heard, list(outcome_plan.get("speak") or []))
         self._follow(outcome_plan)
 
     def _follow(self, step: dict[str, Any]) -> None:

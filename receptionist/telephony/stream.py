@@ -6,6 +6,7 @@ an unsigned or forged handshake is refused with 403 before the socket opens.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -53,13 +54,37 @@ def stream(ws: Any) -> None:
     """Run one call's Media Stream until Twilio stops it or the receptionist hands over."""
     rec = current_app.extensions["receptionist"]
     if rec.speech is None:
-        log.error("a Media Stream arrived but SPEECH_MODE is not local; closing")
+        log.error("a Media Stream arrived but neither SPEECH_MODE=local nor SHADOW_MODE is on")
         return
-    session = MediaSession(rec, rec.speech, ws.send)
+    session: Any = None
+    early: list[str] = []
     try:
         while True:
             raw = ws.receive(timeout=RECEIVE_TIMEOUT)
-            if raw is None or not session.receive(raw):
+            if raw is None:
+                break
+            if session is None:
+                early.append(raw)
+                if '"start"' not in raw:
+                    continue
+                session = _session(rec, raw, ws.send)
+                if not all(session.receive(m) for m in early):
+                    break
+            elif not session.receive(raw):
                 break
     finally:
-        session.close()
+        if session is not None:
+            session.close()
+
+
+def _session(rec: Any, start: str, send: Any) -> Any:
+    """A forked call (<Start><Stream>, parameter mode=shadow) is shadowed; others are answered."""
+    try:
+        params = (json.loads(start).get("start") or {}).get("customParameters") or {}
+    except ValueError:
+        params = {}
+    if params.get("mode") == "shadow":
+        from shadow_mode.live import ShadowSession
+
+        return ShadowSession(rec, rec.speech)
+    return MediaSession(rec, rec.speech, send)

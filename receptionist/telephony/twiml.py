@@ -70,6 +70,17 @@ def connect_stream(stream_url: str, action: str, turn: int) -> str:
     return str(vr)
 
 
+def shadow(stream_url: str, caller: str, human_number: str) -> str:
+    """Shadow mode: the practice's human path, plus a fork of both tracks to the receptionist."""
+    vr = VoiceResponse()
+    start = vr.start()
+    stream = start.stream(url=stream_url, track="both_tracks")
+    stream.parameter(name="mode", value="shadow")
+    stream.parameter(name="from", value=caller)
+    vr.dial(human_number)
+    return str(vr)
+
+
 def whisper(text: str) -> str:
     """What the staff member hears before being connected."""
     vr = VoiceResponse()

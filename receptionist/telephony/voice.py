@@ -90,7 +90,7 @@ def _handle(sid: str, event: Any) -> Response:
 
     def render(outcome: Outcome) -> str:
         seq = outcome.state.seq
-        if rec.speech is not None and media.wants_stream(outcome.actions):
+        if rec.settings.speech_mode == "local" and media.wants_stream(outcome.actions):
             plans[seq] = media.plan(outcome, rec.urls(seq))
             return twiml.connect_stream(stream_url(rec, request.host_url),
                                         f"/twilio/connect?stream={seq}", seq)
@@ -119,10 +119,24 @@ def _guarded(build: Any) -> Response:
 
 @bp.post("/voice")
 def voice() -> Response:
-    """A new call: greet the caller."""
+    """A new call: greet the caller (or, in shadow mode, let the front desk take it)."""
+    if _shadowed(request.form.get("To", "")):
+        return _guarded(_shadow_path)
     return _guarded(lambda: _handle(_sid(), CallStarted(
         at=_now(), call_sid=_sid(), caller=_form("From", required=False) or "anonymous",
         called=_form("To", required=False))))
+
+
+def _shadow_path() -> Response:
+    log.info("call %s is shadowed: the front desk answers, the receptionist listens", _sid())
+    return _xml(twiml.shadow(stream_url(_app(), request.host_url),
+                             _form("From", required=False) or "anonymous", _app().front_desk()))
+
+
+def _shadowed(called: str) -> bool:
+    """Is this number shadowed (SHADOW_MODE=all, or a list of practice numbers)?"""
+    mode = _app().settings.shadow_mode.strip()
+    return mode == "all" or (bool(called) and called in {n.strip() for n in mode.split(",")})
 
 
 @bp.post("/gather")
@@ -165,6 +179,10 @@ def status() -> Response:
         if call_status not in FINAL_STATUSES:
             return _xml(twiml.empty())
         rec = _app()
+        if rec.settings.shadow_mode:
+            with rec.engine.connect() as conn:
+                if store.load_state(conn, sid, lock=False, crypt=rec.service.crypt) is None:
+                    return _xml(twiml.empty())  # a shadowed call: the front desk had it
         return _xml(rec.service.handle(sid, CallEnded(at=_now(), status=call_status),
                                        lambda _o: twiml.empty(), key=_key()))
 
