@@ -67,7 +67,8 @@ def wer_counts(ref: str, hyp: str) -> tuple[int, int]:
     d[:, 0], d[0, :] = range(len(r) + 1), range(len(h) + 1)
     for i in range(1, len(r) + 1):
         for j in range(1, len(h) + 1):
-            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + (r[i - 1] != h[j - 1]))
+            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1,
+                          d[i - 1, j - 1] + (r[i - 1] != h[j - 1]))
     return int(d[-1, -1]), len(r)
 
 

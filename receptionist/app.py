@@ -140,7 +140,8 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
     app.extensions["receptionist"] = Receptionist(
         settings, world, engine, service, clock,
         fingerprint=rollout.digest(rollout.read_bundle(settings.flows_dir)),
-        checked_at=time.monotonic(), speech=speech if settings.speech_mode == "local" or settings.shadow_mode else None)
+        checked_at=time.monotonic(),
+        speech=speech if settings.speech_mode == "local" or settings.shadow_mode else None)
     app.register_blueprint(voice_bp)
     app.register_blueprint(stream_bp)
     import receptionist.dashboard.shadow  # noqa: F401  (adds the shadow pages to the blueprint)

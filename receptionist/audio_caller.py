@@ -45,6 +45,9 @@ from receptionist.speech.audio import (
 Voice = Callable[[str], np.ndarray]
 SETTLE_S = 0.35  # wall time with nothing new before a reply counts as finished (fast mode)
 REPLY_WAIT_S = 20.0
+FAST_TAIL_MS = 1000  # silence after speech in fast mode: more than any endpointing setting
+FAST_BATCH_MS = 200
+FAST_PATIENCE_S = 1.5  # fast mode: wall time without an answer before more silence is sent
 
 
 @dataclass
@@ -75,10 +78,13 @@ def _verbs(doc: str | None) -> list[str]:
 
 
 def piper_voice(rate: float = 1.0) -> Voice:
-    """The bundled Piper voice as a caller (a different speaking rate than the receptionist)."""
+    """The bundled Piper voice as a caller (a different speaking rate than the receptionist).
+
+    Without Piper's sampling noise, so a scripted caller says a line the same way every time.
+    """
     from receptionist.speech.tts import PiperTts
 
-    tts = PiperTts(rate=rate, sentence_pause_ms=150)
+    tts = PiperTts(rate=rate, sentence_pause_ms=150, deterministic=True)
     return lambda text: np.concatenate(list(tts.speak(text)))
 
 
@@ -90,17 +96,19 @@ def espeak_voice(voice: str = "en-us", wpm: int = 165) -> Voice:
 
 
 class Playback:
-    """Twilio's playback buffer: audio plays 20 ms per frame of call time; marks echo when reached."""
+    """Twilio's playback buffer: 20 ms plays per frame of call time; marks echo when reached."""
 
     def __init__(self) -> None:
         self.queue: deque[tuple[str, Any]] = deque()
         self.heard: list[np.ndarray] = []
 
     def add(self, kind: str, value: Any) -> None:
+        """Queue a frame of audio or a mark, as Twilio queues what the stream sends."""
         self.queue.append((kind, value))
 
     @property
     def busy(self) -> bool:
+        """Something is still to be played."""
         return bool(self.queue)
 
     def tick(self) -> list[str]:
@@ -130,8 +138,10 @@ class AudioCaller:
         self.base, self.token = base_url.rstrip("/"), token
         self.voice = voice or piper_voice(rate=0.95)
         self.realtime, self.snr, self.seed = realtime, snr_db, noise_seed
+        self.base_seed, self.utterances = noise_seed, 0
         self.noise_gain = 0.3  # until the first sentence sets it from the caller's loudness
-        self.awaiting, self.reply_at, self.spoke_at = False, None, 0.0
+        self.awaiting, self.spoke_at = False, 0.0
+        self.reply_at: float | None = None
         self.in_flight = self.stale = False  # a reply is arriving / it answers an earlier turn
         self.webhooks = Caller(http_transport(), token, self.base, dial_status=dial_status)
 
@@ -242,7 +252,7 @@ class AudioCaller:
             self._await_reply()
         elif line.strip() in ("", "<silence>"):
             self._play_out()
-            self._await_reply(max_silence_ms=30000)
+            self._await_reply(max_silence_ms=30000, patience=0.03)
         else:
             barge_at = None
             if line.upper().startswith("BARGE:"):
@@ -268,40 +278,56 @@ class AudioCaller:
             audio = self.voice(line)
         if self.snr is not None:
             self.noise_gain = noise_gain(audio, self.snr)
-            self.seed += 1
-            audio = np.clip(audio + noise(len(audio), self.seed) * self.noise_gain,
+            seed = self.base_seed * 1000 + 500 + self.utterances
+            audio = np.clip(audio + noise(len(audio), seed) * self.noise_gain,
                             -32768, 32767).astype(np.int16)
         return audio
 
     def _say(self, audio: np.ndarray) -> None:
-        """Stream the caller's speech; remember when its last frame left."""
+        """Stream the caller's speech; remember when its last frame left.
+
+        The line noise just before it is fixed by the utterance's number, so a scripted call
+        sounds the same on every run however fast the receptionist answered before.
+        """
+        self.utterances += 1
+        if self.snr is not None:
+            lead = noise(8 * 400, self.base_seed * 1000 + self.utterances) * self.noise_gain
+            audio = np.concatenate([lead.astype(np.int16), audio])
         for frame in frames(audio):
             self._tick(frame)
         self.spoke_at = time.perf_counter()
         self.stale = self.in_flight  # audio still arriving now belongs to the earlier prompt
 
-    def _await_reply(self, max_silence_ms: int = 12000) -> float | None:
-        """Send silence until the receptionist answers; return ms from end of speech to reply."""
+    def _await_reply(self, max_silence_ms: int = 12000,
+                     patience: float = FAST_PATIENCE_S) -> float | None:
+        """Send silence until the receptionist answers; return ms from end of speech to reply.
+
+        Real time: a frame every 20 ms, as Twilio does. Fast: enough silence for the
+        receptionist to end the turn, then call time stands still while it answers (a batch
+        more only if it stays quiet), so the same script sends the same audio on every run.
+        """
         self.reply_at, self.awaiting = None, True
         started = time.perf_counter()
-        sent_ms, quiet_since = 0, time.perf_counter()
+        sent_ms, waited_since = 0, time.perf_counter()
         while not self.closed and time.perf_counter() - started < REPLY_WAIT_S:
-            if self.reply_at is not None and not self.realtime and not self.in_flight:
+            if self.reply_at is not None and (self.realtime or not self.in_flight):
                 break
-            if self.reply_at is not None and self.realtime:
-                break
-            if self.reply_at is not None:  # fast mode: hold call time until the reply is in
-                self._pump(wait=0.05)
+            if self.realtime:
+                if sent_ms < max_silence_ms:
+                    self._tick(self._line_noise(FRAME_MS))
+                    sent_ms += FRAME_MS
+                else:
+                    self._pump(wait=0.02)
                 continue
-            if sent_ms < max_silence_ms:
-                self._tick(self._line_noise(FRAME_MS))
-                sent_ms += FRAME_MS
-                if not self.realtime and sent_ms % 200 == 0:
-                    self._pump(wait=0.05)
+            quiet = time.perf_counter() - waited_since
+            if sent_ms < min(FAST_TAIL_MS, max_silence_ms) or (
+                    self.reply_at is None and quiet > patience and sent_ms < max_silence_ms):
+                for _ in range(FAST_BATCH_MS // FRAME_MS):
+                    self._tick(self._line_noise(FRAME_MS))
+                sent_ms += FAST_BATCH_MS
+                waited_since = time.perf_counter()
             else:
-                self._pump(wait=0.05)
-            if time.perf_counter() - quiet_since > REPLY_WAIT_S:
-                break
+                self._pump(wait=0.02)
         self.awaiting = False
         if self.reply_at is None:
             return None

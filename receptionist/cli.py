@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from receptionist.config import Settings
 from receptionist.cli_speech import add_audio_arguments, add_models_parser, audio_call
+from receptionist.config import Settings
 from receptionist.errors import ReceptionistError
 
 DEMO_SCRIPT = ["I'd like to book a cleaning", "Maria Garcia", "March 3rd, 1985",

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from receptionist import db
+from receptionist import db, store
 from receptionist.compliance.crypto import open_json
 from receptionist.config import Settings
 from receptionist.errors import ConfigError
@@ -245,7 +245,6 @@ def run(items: list[tuple[Path, Scenario]], settings: Settings | None = None,
 
 
 def _run_one(app: Any, clock: _Clock, token: str, path: Path, scenario: Scenario) -> Result:
-    from receptionist import store
     from receptionist.caller import Caller, flask_transport
 
     rec = app.extensions["receptionist"]
@@ -254,20 +253,32 @@ def _run_one(app: Any, clock: _Clock, token: str, path: Path, scenario: Scenario
     steps = scenario.steps()
     caller = Caller(flask_transport(app), token, dial_status=scenario.dial_status)
     call = caller.call([s.line() for s in steps], caller=scenario.caller_id)
-    with rec.engine.connect() as conn:
-        state = store.load_state(conn, call.call_sid, lock=False, crypt=rec.service.crypt)
-        rows = conn.execute(sa.select(db.turns.c.nlu).where(db.turns.c.call_sid == call.call_sid)
-                            .order_by(db.turns.c.seq)).all()
-        sent = conn.execute(sa.select(db.outbox.c.payload).order_by(db.outbox.c.id.desc())
-                            ).all()
-    crypt = rec.service.crypt
-    intents = [(open_json(crypt, r.nlu) or {}).get("intent") for r in rows[1:]]
-    payload = next((p.payload for p in sent if p.payload.get("call_sid") == call.call_sid), {})
-    final = {"slots": state.slots if state else {}, "crm_disposition": payload.get("disposition")}
+    events, final = records(rec, call.call_sid)
+    intents = [intent for _, intent in events]
     failures = check(scenario.expect, call.outcome, call.turns, final) + check_turns(
         steps, call, intents, scenario.expect.max_turn_ms)
     return Result(path, scenario, failures, call.outcome, call.turns,
                   [d["ms"] for d in call.details])
+
+
+def records(rec: Any, sid: str) -> tuple[list[tuple[str, str | None]], dict[str, Any]]:
+    """What the receptionist recorded of a call.
+
+    Returns (event, intent) for every event after the greeting, and the final slots and
+    the disposition sent to the CRM.
+    """
+    with rec.engine.connect() as conn:
+        state = store.load_state(conn, sid, lock=False, crypt=rec.service.crypt)
+        rows = conn.execute(sa.select(db.turns.c.nlu, db.turns.c.event)
+                            .where(db.turns.c.call_sid == sid).order_by(db.turns.c.seq)).all()
+        sent = conn.execute(sa.select(db.outbox.c.payload).order_by(db.outbox.c.id.desc())
+                            ).all()
+    intents = [(r.event, (open_json(rec.service.crypt, r.nlu) or {}).get("intent"))
+               for r in rows[1:]]
+    payload: dict[str, Any] = next(
+        (p.payload for p in sent if p.payload.get("call_sid") == sid), {})
+    return intents, {"slots": state.slots if state else {},
+                     "crm_disposition": payload.get("disposition")}
 
 
 class _Clock:

@@ -13,11 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
-from receptionist import db
-from receptionist.compliance.crypto import open_json
-
 ESPEAK_ACCENTS = {
     "us": "en-us", "gb": "en-gb", "uk": "en-gb", "scottish": "en-gb-scotland",
     "indian": "en-in", "caribbean": "en-029", "irish": "en-gb-x-rp", "southern": "en-us",
@@ -53,9 +48,8 @@ def audio_line(step: Any) -> str:
 
 def run_one_audio(app: Any, clock: Any, token: str, path: Path, scenario: Any) -> Any:
     """One scenario over a Media Stream; returns a scenarios.Result."""
-    from receptionist import store
     from receptionist.audio_caller import AudioCaller, LocalServer
-    from receptionist.scenarios import Result, check
+    from receptionist.scenarios import Result, check, records
 
     rec = app.extensions["receptionist"]
     at = datetime.fromisoformat(scenario.at)
@@ -66,18 +60,8 @@ def run_one_audio(app: Any, clock: Any, token: str, path: Path, scenario: Any) -
         caller = AudioCaller(server.url, token, voice=persona_voice(persona),
                              snr_db=persona.noise_snr_db, dial_status=scenario.dial_status)
         call = caller.call([audio_line(s) for s in steps], caller=scenario.caller_id)
-    with rec.engine.connect() as conn:
-        state = store.load_state(conn, call.call_sid, lock=False, crypt=rec.service.crypt)
-        rows = conn.execute(sa.select(db.turns.c.nlu, db.turns.c.event)
-                            .where(db.turns.c.call_sid == call.call_sid)
-                            .order_by(db.turns.c.seq)).all()
-        sent = conn.execute(sa.select(db.outbox.c.payload).order_by(db.outbox.c.id.desc())
-                            ).all()
-    crypt = rec.service.crypt
-    intents = [(open_json(crypt, r.nlu) or {}).get("intent") for r in rows
-               if r.event in ("speech", "dtmf")]
-    payload = next((p.payload for p in sent if p.payload.get("call_sid") == call.call_sid), {})
-    final = {"slots": state.slots if state else {}, "crm_disposition": payload.get("disposition")}
+    events, final = records(rec, call.call_sid)
+    intents = [intent for event, intent in events if event in ("speech", "dtmf")]
     failures = check(scenario.expect, call.outcome, call.turns, final)
     failures += _turn_checks(steps, call, intents, scenario.expect.max_turn_ms)
     return Result(path, scenario, failures, call.outcome, call.turns,
@@ -91,8 +75,9 @@ def _turn_checks(steps: list[Any], call: Any, intents: list[str | None],
     for n, step in enumerate(spoken, start=1):
         got = intents[n - 1] if n - 1 < len(intents) else None
         if step.expect.intent and got != step.expect.intent:
+            heard = call.turns[n].get("heard") if n < len(call.turns) else None
             failures.append(f"turn {n}: intent expected {step.expect.intent!r}, got {got!r} "
-                            f"(heard {call.turns[n].get('heard') if n < len(call.turns) else None!r})")
+                            f"(heard {heard!r})")
     if max_ms is not None:
         for n, turn in enumerate(call.turns[1:], start=1):
             ms = turn.get("voice_to_voice_ms")

@@ -3,6 +3,8 @@
 #   - a Python 3.11 virtual environment in .venv with the project and its dev tools
 #   - the NLU model trained from nlu_data/ into models/nlu/spacy
 #   - the SQLite database with the demo practice's patients
+#   - local speech: pocketsphinx, Vosk, Piper and its bundled voice come with the packages;
+#     espeak-ng from Debian; the domain language model is built on first use and cached
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +44,13 @@ if ! command -v docker-compose >/dev/null && [ "$(id -u)" = 0 ] && command -v ap
   (apt-get install -y -q docker-compose >/dev/null 2>&1 \
     || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q docker-compose >/dev/null 2>&1)) \
     || echo "setup: could not install docker-compose; the compose check will be skipped" >&2
+fi
+
+if ! command -v espeak-ng >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "==> installing espeak-ng (Debian): the fallback voice and the synthetic callers' accents"
+  (apt-get install -y -q espeak-ng >/dev/null 2>&1 \
+    || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q espeak-ng >/dev/null 2>&1)) \
+    || echo "setup: could not install espeak-ng; Piper still speaks, accent tests will fail" >&2
 fi
 
 if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

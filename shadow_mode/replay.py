@@ -9,8 +9,8 @@ the per-turn decisions.
 from __future__ import annotations
 
 import json
-from contextlib import nullcontext
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -156,7 +156,7 @@ class ShadowCall:
         decision = {"t": t, "caller": text, "intent": parsed.intent,
                     "confidence": parsed.confidence, "decision": st.decision, "flow": st.flow,
                     "step": st.step, "escalation": st.escalation,
-                    "reply": " ".join(getattr(a, "text", None) or getattr(a, "prompt", "")
+                    "reply": " ".join(str(getattr(a, "text", None) or getattr(a, "prompt", ""))
                                       for a in said).strip(),
                     "transfer_to": next((a.handoff.target for a in said
                                          if isinstance(a, Transfer)), None)}

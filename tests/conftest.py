@@ -136,7 +136,7 @@ def speech(nlu_model_dir):
 
 @pytest.fixture(scope="session")
 def caller_voice():
-    """The synthetic caller's voice: Piper's bundled voice, a little slower than the receptionist."""
+    """The synthetic caller's voice: Piper's bundled voice, a little slower."""
     from receptionist.audio_caller import piper_voice
 
     return piper_voice(0.95)

@@ -129,8 +129,8 @@ def read_wav_bytes(data: bytes, name: str = "WAV data") -> tuple[np.ndarray, int
     with wave.open(io.BytesIO(data), "rb") as w:
         if w.getsampwidth() != 2:
             raise ValueError(f"{name}: only 16-bit PCM WAV is supported")
-        data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-        return data[:: w.getnchannels()].copy(), w.getframerate()
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+        return samples[:: w.getnchannels()].copy(), w.getframerate()
 
 
 def write_wav(path: str | Path, samples: np.ndarray, rate: int = RATE) -> None:

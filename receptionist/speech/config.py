@@ -1,4 +1,4 @@
-"""Build the speech engines a practice configured (`flows/voice.yaml`, ASR_ENGINE, VOSK_MODEL_PATH)."""
+"""Build the speech engines a practice configured: flows/voice.yaml, ASR_ENGINE, VOSK_MODEL_PATH."""
 
 from __future__ import annotations
 

@@ -117,8 +117,10 @@ def corpus(nlu_data_dir: Path, world: Any = None) -> list[str]:
 
 
 def expand(pattern: str, limit: int = 24, top: bool = True) -> list[str]:
-    """The phrases a simple regex matches: alternatives, optional parts, `'?` (crude but enough
-    to put the escalation matrix's phrases into the language model)."""
+    """The phrases a simple regex matches: alternatives, optional parts, `'?`.
+
+    Crude, but enough to put the escalation matrix's phrases into the language model.
+    """
     pattern = re.sub(r"\\b|\\s\+?|\^|\$", " ", pattern).replace("[- ]", " ")
     if re.search(r"[\[\]{}*+\\]", pattern):
         return []

@@ -111,7 +111,6 @@ class SphinxRecognition:
 
     def __init__(self, decoder, pool: queue.Queue, channel: dict[str, Any]) -> None:
         self.decoder, self.pool, self.frames, self.channel = decoder, pool, 0, channel
-        decoder.start_stream()  # forget the noise estimate of the decoder's previous caller
         decoder.set_cmn(channel["cmn"])  # this call's channel estimate, not another call's
         decoder.start_utt()
 

