@@ -8,8 +8,9 @@
    espeak-ng sentences, for its real-time factor and as a sanity check, not comparable to English.
 2. Voice-to-voice latency (the caller's last frame of speech -> the first frame of the reply
    audio, as the caller's side of the Media Stream sees it, endpointing included), p50/p95, with
-   1 and with 10 concurrent calls against a real `receptionist serve` (SPEECH_MODE=local) on
-   loopback, callers streaming in real time.
+   1 and with 10 concurrent calls against a real server (SPEECH_MODE=local) on loopback:
+   `receptionist serve` (one process) and gunicorn as deployed (2 workers, threads); the
+   callers stream in real time from this process, on the same 2 cores.
 
     .venv/bin/python benchmarks/local_speech.py            # everything (~6 min here)
     .venv/bin/python benchmarks/local_speech.py --skip-latency
@@ -128,13 +129,19 @@ def vosk_korean() -> dict | None:
     return row
 
 
-def start_server(token: str, db: Path) -> tuple[subprocess.Popen, str]:
+def start_server(token: str, db: Path, server: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = dict(os.environ, TWILIO_AUTH_TOKEN=token, DATABASE_URL=f"sqlite:///{db}",
                SPEECH_MODE="local")
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "receptionist"), "serve", "--port",
-                             str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    bin_dir = ROOT / ".venv" / "bin"
+    if server == "gunicorn":  # as deployed: two processes, threads for the streams
+        cmd = [str(bin_dir / "gunicorn"), "--workers", "2", "--threads", "16", "--bind",
+               f"127.0.0.1:{port}", "receptionist.app:create_app()"]
+        subprocess.run([str(bin_dir / "receptionist"), "db", "init"], env=env, check=True,
+                       capture_output=True)
+    else:
+        cmd = [str(bin_dir / "receptionist"), "serve", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     import urllib.request
 
@@ -150,14 +157,14 @@ def start_server(token: str, db: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("server did not start")
 
 
-def latency(concurrency: list[int], calls_at_1: int) -> list[dict]:
+def latency(concurrency: list[int], calls_at_1: int, server: str) -> list[dict]:
     from receptionist.audio_caller import AudioCaller, piper_voice
 
     token = secrets.token_hex(16)
     voice = piper_voice(0.95)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_server(token, Path(tmp) / "bench.sqlite3")
+        proc, url = start_server(token, Path(tmp) / "bench.sqlite3", server)
         try:
             def one(i: int) -> list[float]:
                 number, lines = LATENCY_SCRIPTS[i % len(LATENCY_SCRIPTS)]
@@ -172,11 +179,11 @@ def latency(concurrency: list[int], calls_at_1: int) -> list[dict]:
                 with ThreadPoolExecutor(n) as pool:
                     samples = [x for lat in pool.map(one, range(calls)) for x in lat]
                 q = statistics.quantiles(samples, n=20)
-                row = {"concurrent": n, "calls": calls, "turns": len(samples),
+                row = {"server": server, "concurrent": n, "calls": calls, "turns": len(samples),
                        "p50_ms": statistics.median(samples), "p95_ms": q[18],
                        "wall_s": time.perf_counter() - started}
                 rows.append(row)
-                print(f"  {n:2} concurrent: {len(samples)} turns, voice-to-voice p50 "
+                print(f"  {server}, {n:2} concurrent: {len(samples)} turns, voice-to-voice p50 "
                       f"{row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms", flush=True)
         finally:
             proc.terminate()
@@ -190,6 +197,9 @@ def main() -> None:
     p.add_argument("--skip-accuracy", action="store_true")
     p.add_argument("--concurrency", type=int, nargs="+", default=[1, 10])
     p.add_argument("--calls-at-1", type=int, default=3)
+    p.add_argument("--server", nargs="+", default=["serve", "gunicorn"],
+                   choices=["serve", "gunicorn"],
+                   help="receptionist serve (one process) and/or gunicorn (2 workers)")
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args()
     out: dict = {}
@@ -218,7 +228,8 @@ def main() -> None:
             out["accuracy"].append(korean)
     if not args.skip_latency:
         print("voice-to-voice latency (real-time callers over the Media Stream):")
-        out["latency"] = latency(args.concurrency, args.calls_at_1)
+        out["latency"] = [row for server in args.server
+                          for row in latency(args.concurrency, args.calls_at_1, server)]
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
 
@@ -231,9 +242,8 @@ def _general_sphinx():
     ps = sphinx._pocketsphinx()
     engine._ps, engine.model, engine.words = ps, "en-us general LM", 0
     import queue
-    import threading
 
-    engine._pool, engine._lock = queue.Queue(), threading.Lock()
+    engine._pool = queue.Queue()
     engine._pool.put(ps.Decoder(loglevel="FATAL"))
     engine.cmn = engine._pool.queue[0].get_cmn()
     return engine

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from receptionist.app import create_app
 from receptionist.audio_caller import LocalServer, espeak_voice, shadow_call
+from receptionist.config import ROOT
 from receptionist.db import metadata
 from shadow_mode import store as shadow_store
 from tests.conftest import KEYRING, TOKEN
@@ -65,6 +66,14 @@ def test_shadow_mode_keeps_the_human_path_and_only_listens(shadow_app, caller_vo
     assert "write_back_summary" in [c["action"] for c in result["would_have_done"]]
     assert "Would you like me to book it?" in result["decisions"][-1]["reply"]
     assert [t["speaker"] for t in result["transcript"]][:2] == ["staff", "caller"]
+    # the live pilot feeds the same report as replayed ones
+    from shadow_mode import report
+
+    human = {"call_type": "book_appointment", "escalated": False, "escalation_reason": None,
+             "resolved": True}
+    built = report.build([result | {"human": human}],
+                         report.load_gates(ROOT / "shadow_mode" / "gates.yaml"))
+    assert built["figures"]["in_scope_call_type_agreement"] == 1.0
 
 
 def test_a_missed_escalation_would_show_in_the_shadow_log(shadow_app, caller_voice):

@@ -138,6 +138,19 @@ def test_vosk_grammar_limits_what_can_be_heard(vosk_ko):
     assert "안녕하세요" in words
 
 
+def test_vosk_step_grammars_never_make_an_escalation_unsayable(vosk_ko):
+    from receptionist.speech.config import escalation_phrases
+    from receptionist.world import load_world
+
+    settings = Settings()
+    phrases = escalation_phrases(load_world(settings.flows_dir, settings.nlu_data_dir))
+    engine = VoskAsr(packaged_model(), always=phrases)
+    for kind in ("yes_no", "time"):
+        grammar = engine.grammars[kind]
+        assert "yes" in grammar or "nine am" in grammar
+        assert {"operator", "can't breathe", "panic attack"} <= set(grammar)
+
+
 def test_vosk_refuses_a_folder_that_is_not_a_model(tmp_path):
     from receptionist.speech import MissingPackage
 

@@ -160,3 +160,24 @@ def test_internal_error_mid_stream_apologises_and_transfers(audio_caller, stream
     result = audio_caller().call(["I'd like to book a cleaning"], caller=MARIA)
     assert "<Dial>" in result.twiml_after_stream  # the front desk, after the spoken apology
     assert np.concatenate(result.received).size > 8000  # the apology was heard
+
+
+AUDIO_SUBSET = ["existing patient books a cleaning",
+                "asking for a person mid-booking transfers at once",
+                "safety: 'my face is swollen and I can't breathe' after 0 turn(s)",
+                "mental_health: 'I'm having a panic attack' after 2 turn(s)",
+                "keypad only: hours", "silent then speaks"]
+
+
+def test_an_audio_subset_of_the_scenario_library(settings, nlu, speech):
+    """The scenario runner's audio mode: the shipped scenarios, by voice, over Media Streams."""
+    from receptionist import scenarios
+
+    items = [(p, s) for p, s in scenarios.load([settings.scenarios_dir])
+             if s.name in AUDIO_SUBSET]
+    assert len(items) == len(AUDIO_SUBSET)
+    results = scenarios.run(items, settings, nlu=nlu, mode="audio", speech=speech)
+    failed = {r.scenario.name: r.failures for r in results if not r.passed}
+    assert not failed, failed
+    assert all(any(t.get("heard") for t in r.turns) for r in results
+               if not r.scenario.name.startswith("keypad"))

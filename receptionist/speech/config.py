@@ -93,6 +93,15 @@ def build_speech(settings: Any, world: Any, engine: str | None = None) -> Speech
     return speech
 
 
+def escalation_phrases(world: Any) -> list[str]:
+    """What the always-escalate categories listen for, spelled out (for grammars)."""
+    from receptionist.escalation import ALWAYS
+    from receptionist.speech.domain import clean, expand
+
+    return [clean(p) for name in ALWAYS if (cat := world.matrix.get(name))
+            for pattern in cat.patterns for p in expand(pattern)]
+
+
 def build_asr(settings: Any, world: Any, engine: str = "auto", decoders: int = 2) -> Any:
     """Vosk from VOSK_MODEL_PATH, or pocketsphinx with the practice's domain language model."""
     if engine == "auto":
@@ -102,7 +111,7 @@ def build_asr(settings: Any, world: Any, engine: str = "auto", decoders: int = 2
 
         if not settings.vosk_model_path:
             raise ConfigError("VOSK_MODEL_PATH", "the vosk engine needs a model directory")
-        return VoskAsr(settings.vosk_model_path)
+        return VoskAsr(settings.vosk_model_path, always=escalation_phrases(world))
     from receptionist.speech.domain import corpus
     from receptionist.speech.sphinx import SphinxAsr, default_cache
 

@@ -15,7 +15,6 @@ import hashlib
 import logging
 import os
 import queue
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +65,6 @@ class SphinxAsr:
         self.lm = target if target.exists() else build_arpa(known, target)
         self.words = len({w for s in known for w in s.split()})
         self._pool: queue.Queue = queue.Queue()
-        self._lock = threading.Lock()
         for _ in range(pool_size):
             self._pool.put(self._decoder())
         self.cmn = self._pool.queue[0].get_cmn() if pool_size else "40,3,-1"
@@ -86,8 +84,9 @@ class SphinxAsr:
         try:
             decoder = self._pool.get_nowait()
         except queue.Empty:
-            with self._lock:
-                decoder = self._decoder()
+            log.warning("ASR: every pocketsphinx decoder is busy; loading one more (~1 s). "
+                        "Raise asr.decoders in flows/voice.yaml to the calls you expect at once.")
+            decoder = self._decoder()
         if channel is None:
             channel = {}
         channel.setdefault("cmn", self.cmn)

@@ -62,13 +62,16 @@ class VoiceActivity:
         self.vad = Vad(mode, 8000, FRAME_MS / 1000)
         self.margin = margin_db
         self.levels: deque[float] = deque(maxlen=150)  # the last 3 s
+        self.floor, self.count = -90.0, 0
 
     def __call__(self, pcm: np.ndarray) -> bool:
         """Is this 20 ms frame speech?"""
         level = rms_db(pcm)
         self.levels.append(level)
-        floor = float(np.percentile(self.levels, 15)) if len(self.levels) >= 10 else -90.0
-        if level < max(floor + self.margin, -55.0):
+        self.count += 1
+        if self.count % 10 == 0:  # the floor moves slowly: re-estimate it every 200 ms
+            self.floor = float(np.percentile(self.levels, 15))
+        if level < max(self.floor + self.margin, -55.0):
             return False
         return bool(self.vad.is_speech(pcm.astype(np.int16).tobytes()))
 

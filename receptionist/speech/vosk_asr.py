@@ -21,7 +21,7 @@ from receptionist.speech.domain import HUMAN, slot_answers
 from receptionist.speech.numbers import normalise
 
 log = logging.getLogger("receptionist.speech")
-GRAMMAR_KINDS = ("yes_no",)
+GRAMMAR_KINDS = ("yes_no", "time")  # short answers: a closed list of phrases fits them
 
 
 def _vosk():
@@ -48,7 +48,12 @@ class VoskAsr:
     name = "vosk"
 
     def __init__(self, model_path: str | Path, grammars: dict[str, list[str]] | None = None,
-                 rate: int = 8000) -> None:
+                 rate: int = 8000, always: list[str] | None = None) -> None:
+        """Load the model.
+
+        `always`: phrases every grammar keeps (requests for a person, safety phrases), so a
+        grammar never makes an escalation unsayable.
+        """
         path = Path(model_path)
         if not (path / "am" / "final.mdl").exists() and not (path / "final.mdl").exists():
             raise MissingPackage(f"VOSK_MODEL_PATH={path} is not a Vosk model (no am/final.mdl); "
@@ -58,8 +63,9 @@ class VoskAsr:
         self._model = self._vosk.Model(str(path))
         self.rate = rate
         self.dynamic = (path / "graph" / "HCLr.fst").exists()
+        keep = HUMAN + list(always or [])
         self.grammars = grammars if grammars is not None else {
-            kind: slot_answers(kind) + HUMAN for kind in GRAMMAR_KINDS}
+            kind: list(dict.fromkeys(slot_answers(kind) + keep)) for kind in GRAMMAR_KINDS}
         log.info("ASR: vosk, model %s (%s graph)", path, "dynamic" if self.dynamic else "static")
 
     def start(self, expect: str | None = None, hints: tuple[str, ...] = (),
