@@ -29,6 +29,7 @@ import numpy as np
 from twilio.request_validator import RequestValidator
 
 from receptionist.caller import PRACTICE_NUMBER, Caller, http_transport
+from receptionist.speech.domain import verbalise
 from receptionist.speech.audio import (
     FRAME_MS,
     b64_ulaw,
@@ -275,7 +276,7 @@ class AudioCaller:
             samples, rate = read_wav(line[4:].strip())
             audio = resample(samples, rate, 8000)
         else:
-            audio = self.voice(line)
+            audio = self.voice(verbalise(line))  # "March 3rd 1985" as people say it
         if self.snr is not None:
             self.noise_gain = noise_gain(audio, self.snr)
             seed = self.base_seed * 1000 + 500 + self.utterances

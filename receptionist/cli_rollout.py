@@ -341,7 +341,8 @@ def scenarios_run(args: argparse.Namespace) -> int:
         if r.failures:
             for turn in r.turns:
                 if turn["caller"] is not None:
-                    print(f"       caller: {turn['caller']}")
+                    heard = f"   (heard: {turn['heard']!r})" if turn.get("heard") else ""
+                    print(f"       caller: {turn['caller']}{heard}")
                 print(f"       receptionist: {turn['receptionist']}")
     passed = sum(r.passed for r in results)
     print(f"reports: {', '.join(str(p) for p in paths.values())}", file=sys.stderr)

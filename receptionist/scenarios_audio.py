@@ -41,9 +41,8 @@ def persona_voice(persona: Any) -> Any:
 
 
 def audio_line(step: Any) -> str:
-    """The audio caller's line for one scenario turn."""
-    line = step.line()
-    return line
+    """The audio caller's line for one scenario turn (digits are said as words by the caller)."""
+    return str(step.line())
 
 
 def run_one_audio(app: Any, clock: Any, token: str, path: Path, scenario: Any) -> Any:
