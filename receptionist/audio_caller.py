@@ -29,7 +29,6 @@ import numpy as np
 from twilio.request_validator import RequestValidator
 
 from receptionist.caller import PRACTICE_NUMBER, Caller, http_transport
-from receptionist.speech.domain import verbalise
 from receptionist.speech.audio import (
     FRAME_MS,
     b64_ulaw,
@@ -42,6 +41,7 @@ from receptionist.speech.audio import (
     silence,
     write_wav,
 )
+from receptionist.speech.domain import verbalise
 
 Voice = Callable[[str], np.ndarray]
 SETTLE_S = 0.35  # wall time with nothing new before a reply counts as finished (fast mode)
