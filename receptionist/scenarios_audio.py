@@ -13,10 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-ESPEAK_ACCENTS = {
-    "us": "en-us", "gb": "en-gb", "uk": "en-gb", "scottish": "en-gb-scotland",
-    "indian": "en-in", "caribbean": "en-029", "irish": "en-gb-x-rp", "southern": "en-us",
-    "spanish": "es", "chinese": "cmn", "es": "es", "zh": "cmn",
+ESPEAK_ACCENTS = {  # persona accent -> espeak-ng voice (a Spanish voice reading English: an accent)
+    "gb": "en-gb", "uk": "en-gb", "scottish": "en-gb-scotland", "in": "en-in", "indian": "en-in",
+    "caribbean": "en-029", "es": "es", "spanish": "es", "zh": "cmn", "chinese": "cmn",
 }
 _VOICES: dict[tuple[str, float], Any] = {}
 
@@ -25,8 +24,9 @@ def persona_voice(persona: Any) -> Any:
     """A caller voice for a scenario persona (cached: Piper loads once)."""
     from receptionist.audio_caller import espeak_voice, piper_voice
 
-    if persona.voice:
-        name = persona.voice
+    if persona.voice:  # "piper", "espeak:en-in" or "espeak-ng en-in"
+        name = persona.voice.replace("espeak-ng ", "espeak:", 1)
+        name = name if name == "piper" or name.startswith("espeak:") else "espeak:" + name
     elif persona.language != "en":
         name = "espeak:" + ESPEAK_ACCENTS.get(persona.language, persona.language)
     elif persona.accent in ("us", "neutral", "general"):

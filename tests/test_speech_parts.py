@@ -287,3 +287,14 @@ def test_call_audio_command_prints_the_conversation(tmp_path):
     assert call["turns"][1]["heard"] == "what are your hours"
     assert call["audio"]["p50_ms"] is not None
     assert len(list((tmp_path / "rec").glob("*.wav"))) == 2
+
+
+def test_scenario_personas_become_voices():
+    from receptionist.scenarios import Persona
+    from receptionist.scenarios_audio import ESPEAK_ACCENTS, persona_voice
+
+    indian = persona_voice(Persona(voice="espeak-ng en-in"))
+    assert indian is persona_voice(Persona(voice="espeak:en-in"))  # one voice, cached
+    assert ESPEAK_ACCENTS["in"] == "en-in" and ESPEAK_ACCENTS["es"] == "es"
+    hello = persona_voice(Persona(accent="gb"))("hello")
+    assert 0.2 < len(hello) / 8000 < 2
