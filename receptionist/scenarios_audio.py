@@ -40,11 +40,6 @@ def persona_voice(persona: Any) -> Any:
     return _VOICES[key]
 
 
-def audio_line(step: Any) -> str:
-    """The audio caller's line for one scenario turn (digits are said as words by the caller)."""
-    return str(step.line())
-
-
 def run_one_audio(app: Any, clock: Any, token: str, path: Path, scenario: Any) -> Any:
     """One scenario over a Media Stream; returns a scenarios.Result."""
     from receptionist.audio_caller import AudioCaller, LocalServer
@@ -58,7 +53,7 @@ def run_one_audio(app: Any, clock: Any, token: str, path: Path, scenario: Any) -
     with LocalServer(app) as server:
         caller = AudioCaller(server.url, token, voice=persona_voice(persona),
                              snr_db=persona.noise_snr_db, dial_status=scenario.dial_status)
-        call = caller.call([audio_line(s) for s in steps], caller=scenario.caller_id)
+        call = caller.call([s.line() for s in steps], caller=scenario.caller_id)
     events, final = records(rec, call.call_sid)
     intents = [intent for event, intent in events if event in ("speech", "dtmf")]
     failures = check(scenario.expect, call.outcome, call.turns, final)

@@ -83,9 +83,8 @@ class ShadowSession:
                 self.call.staff_said(value.text, t)
                 continue
             decision = self.call.caller_said(value.text, t)
-            log.info("shadow %s at %.1fs: caller %r -> %s (escalation %s) would say %r",
-                     self.call.call_id, t, value.text, decision.get("decision"),
-                     decision.get("escalation"), decision.get("reply", "")[:80])
+            log.info("shadow %s at %.1fs: intent %s -> %s (escalation %s)", self.call.call_id, t,
+                     decision.get("intent"), decision.get("decision"), decision.get("escalation"))
 
     def finish(self) -> dict[str, Any] | None:
         """The call ended: store what the AI would have done."""

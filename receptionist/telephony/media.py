@@ -13,7 +13,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from receptionist import store
@@ -81,7 +80,6 @@ class Speaker(threading.Thread):
         self.tts, self.send = tts, send
         self.jobs: queue.Queue = queue.Queue()
         self.generation = 0
-        self.first_audio: list[float] = []
 
     def say(self, texts: list[str], mark: str) -> None:
         """Queue sentences; `mark` follows them."""
@@ -113,16 +111,10 @@ class Speaker(threading.Thread):
                     for frame in frames(chunk):
                         self.send({"event": "media", "media": {"payload": b64_ulaw(frame)}})
                     if first:
-                        self.first_audio.append((time.perf_counter() - queued) * 1000)
+                        log.info("first reply audio %.0f ms after the decision",
+                                 (time.perf_counter() - queued) * 1000)
                         first = False
             self.send({"event": "mark", "mark": {"name": mark}})
-
-
-@dataclass
-class Timing:
-    """Per turn: when the caller stopped (audio ms) and how long until the reply's first frame."""
-
-    turns: list[dict[str, Any]] = field(default_factory=list)
 
 
 class MediaSession:
@@ -142,7 +134,6 @@ class MediaSession:
         self.leaving: str | None = None
         self.left_at: int | None = None
         self.digits, self.digit_at, self.num_digits = "", 0, None
-        self.timing = Timing()
         self.closed = False
 
     # ---- Twilio -> us -------------------------------------------------------------------
@@ -268,8 +259,8 @@ class MediaSession:
             log.exception("call %s: internal error in the stream; transferring", self.call_sid)
             outcome_plan = {"speak": [twiml.APOLOGY], "expect": None, "hints": [],
                             "twiml": twiml.fallback(self.rec.front_desk(), spoken=True)}
-        self.timing.turns.append({"heard": heard,
-                                  "decide_ms": (time.perf_counter() - started) * 1000})
+        log.info("call %s: %s decided in %.0f ms", self.call_sid, event.kind,
+                 (time.perf_counter() - started) * 1000)  # no words in the log: they are PII
         if self.on_turn is not None:
             self.on_turn(heard, list(outcome_plan.get("speak") or []))
         self._follow(outcome_plan)
