@@ -78,6 +78,12 @@ def clean(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^a-z' ]+", " ", text)).strip()
 
 
+def ages() -> list[str]:
+    """How a child says how old they are (the minors escalation listens for it)."""
+    return [f"{lead} {say_number(n)}{tail}" for n in range(5, 18)
+            for lead in ("i'm", "i'm only", "he's", "she's") for tail in ("", " years old")]
+
+
 def slot_answers(kind: str) -> list[str]:
     """Typical answers to a question for one slot type."""
     if kind == "yes_no":
@@ -108,7 +114,7 @@ def corpus(nlu_data_dir: Path, world: Any = None) -> list[str]:
     for values in data.lookups.values():
         lines += values
     lines += list(data.synonyms)
-    lines += YES + NO + HUMAN
+    lines += YES + NO + HUMAN + ages()
     for kind in ("yes_no", "date", "time", "phone", "datetime"):
         lines += slot_answers(kind)
     if world is not None:
