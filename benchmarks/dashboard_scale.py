@@ -24,11 +24,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from receptionist import db, kpi  # noqa: E402
 from receptionist.app import create_app  # noqa: E402
-from receptionist.config import Settings  # noqa: E402
+from receptionist.config.settings import Settings  # noqa: E402
 from receptionist.dashboard.auth import add_user  # noqa: E402
-from receptionist.db import init_db, make_engine, metadata  # noqa: E402
+from receptionist.rollout import kpi  # noqa: E402
+from receptionist.storage import tables  # noqa: E402
+from receptionist.storage.db import init_db, make_engine  # noqa: E402
+from receptionist.storage.tables import metadata  # noqa: E402
 
 TYPES = ["book_appointment", "reschedule_cancel", "practice_info", "insurance_billing",
          "take_message", "out_of_scope"]
@@ -50,10 +52,10 @@ def fill(engine, n: int) -> None:
                           "language": "es" if rng.random() < 0.05 else "en",
                           "sentiment": 0.1, "duration_s": 120.0, "updated_at": at})
             if len(batch) == 20000:
-                conn.execute(db.calls.insert(), batch)
+                conn.execute(tables.calls.insert(), batch)
                 batch = []
         if batch:
-            conn.execute(db.calls.insert(), batch)
+            conn.execute(tables.calls.insert(), batch)
 
 
 def timed(fn, rounds: int = 3) -> float:

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.webhook_latency import free_port  # noqa: E402
-from receptionist.config import Settings  # noqa: E402
+from receptionist.config.settings import Settings  # noqa: E402
 from receptionist.speech import audio  # noqa: E402
 from receptionist.speech.domain import clean, corpus  # noqa: E402
 from receptionist.speech.numbers import normalise  # noqa: E402
@@ -158,7 +158,7 @@ def start_server(token: str, db: Path, server: str) -> tuple[subprocess.Popen, s
 
 
 def latency(concurrency: list[int], calls_at_1: int, server: str) -> list[dict]:
-    from receptionist.audio_caller import AudioCaller, piper_voice
+    from receptionist.simulation.audio_caller import AudioCaller, piper_voice
 
     token = secrets.token_hex(16)
     voice = piper_voice(0.95)
@@ -204,10 +204,10 @@ def main() -> None:
     args = p.parse_args()
     out: dict = {}
     if not args.skip_accuracy:
-        from receptionist.audio_caller import espeak_voice, piper_voice
+        from receptionist.service.world import load_world
+        from receptionist.simulation.audio_caller import espeak_voice, piper_voice
         from receptionist.speech.sphinx import SphinxAsr, default_cache
         from receptionist.speech.tts import PiperTts
-        from receptionist.world import load_world
 
         settings = Settings()
         world = load_world(settings.flows_dir, settings.nlu_data_dir)

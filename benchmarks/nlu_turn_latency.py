@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.webhook_latency import free_port  # noqa: E402
-from receptionist.caller import Caller, http_transport  # noqa: E402
-from receptionist.config import Settings  # noqa: E402
+from receptionist.config.nlu_data import load_training_data  # noqa: E402
+from receptionist.config.settings import Settings  # noqa: E402
 from receptionist.nlu import rasa_env  # noqa: E402
-from receptionist.nlu.data import load_training_data  # noqa: E402
+from receptionist.simulation.caller import Caller, http_transport  # noqa: E402
 
 PEER = ROOT / "benchmarks" / "rasa_twilio_voice"
 

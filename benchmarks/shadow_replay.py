@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from integrations.seed import seed_demo  # noqa: E402
-from receptionist.db import init_db, make_engine  # noqa: E402
 from receptionist.nlu.spacy_engine import SpacyNlu  # noqa: E402
-from receptionist.world import load_world  # noqa: E402
+from receptionist.service.world import load_world  # noqa: E402
+from receptionist.storage.db import init_db, make_engine  # noqa: E402
 from shadow_mode.replay import read_calls, replay  # noqa: E402
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from receptionist.caller import Caller, http_transport  # noqa: E402
+from receptionist.simulation.caller import Caller, http_transport  # noqa: E402
 
 SCRIPTS = [
     ("+14135550123", ["I'd like to book a cleaning", "March 3rd 1985", "Wednesday at 9 am",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from difflib import SequenceMatcher
@@ -18,9 +19,9 @@ import yaml
 from sqlalchemy.engine import Connection
 
 from integrations.sql import appointments, contacts, timeline
-from receptionist.db import to_db, utcnow
-from receptionist.errors import ConfigError
-from receptionist.phones import e164
+from receptionist.core.errors import ConfigError
+from receptionist.core.phones import e164
+from receptionist.storage.db import to_db, utcnow
 
 FIELDS = ("external_id", "first_name", "last_name", "email", "phone", "dob",
           "last_interaction_at", "account", "account_value")
@@ -55,7 +56,8 @@ class ImportReport:
     mapping: str = ""
 
 
-def load_mapping(name_or_path: str | None, headers: list[str]) -> tuple[str, dict]:
+def load_mapping(name_or_path: str | None,
+                 headers: Sequence[str]) -> tuple[str, dict[str, Any]]:
     """A named mapping, a YAML file mapping our fields to columns, or one guessed from headers."""
     if name_or_path and Path(name_or_path).exists():
         raw = yaml.safe_load(Path(name_or_path).read_text()) or {}

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from integrations.sql import appointments, contacts
-from receptionist.db import to_db, utcnow
-from receptionist.profile import PracticeProfile
+from receptionist.core.profile import PracticeProfile
+from receptionist.storage.db import insert_id, to_db, utcnow
 
 PATIENTS = [
     ("Maria", "Garcia", "+14135550123", date(1985, 3, 3), 4500),
@@ -27,10 +27,10 @@ def seed_demo(conn: Connection, profile: PracticeProfile, now: datetime | None =
         return False
     ids = {}
     for first, last, phone, dob, cents in PATIENTS:
-        ids[first] = conn.execute(contacts.insert().values(
+        ids[first] = insert_id(conn, contacts.insert().values(
             first_name=first, last_name=last, phone=phone, dob=dob, balance_cents=cents,
             email=f"{first.lower()}.{last.lower()}@example.com", created_at=utcnow(),
-            last_interaction_at=utcnow())).inserted_primary_key[0]
+            last_interaction_at=utcnow()))
     local = (now or datetime.now(profile.tz)).astimezone(profile.tz)
     day = local.date() + timedelta(days=8)
     while profile.opening(day) is None:

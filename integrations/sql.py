@@ -9,58 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from integrations.protocols import Appointment, Contact, Slot
-from receptionist.db import from_db, metadata, to_db, utcnow
-from receptionist.errors import IntegrationError
-from receptionist.profile import PracticeProfile
-
-contacts = sa.Table(
-    "contacts", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("first_name", sa.String(80), nullable=False),
-    sa.Column("last_name", sa.String(80), nullable=False),
-    sa.Column("phone", sa.String(32), index=True),
-    sa.Column("email", sa.String(200)),
-    sa.Column("dob", sa.Date),
-    sa.Column("balance_cents", sa.Integer, nullable=False, default=0),
-    sa.Column("last_interaction_at", sa.DateTime),
-    sa.Column("account", sa.String(200)),
-    sa.Column("account_value", sa.Float),
-    sa.Column("external_id", sa.String(80), index=True),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-)
-
-timeline = sa.Table(
-    "timeline", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("contact_id", sa.Integer, sa.ForeignKey("contacts.id"), index=True),
-    sa.Column("phone", sa.String(32)),
-    sa.Column("kind", sa.String(40), nullable=False),
-    sa.Column("summary", sa.Text, nullable=False),
-    sa.Column("data", sa.JSON, nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-)
-
-appointments = sa.Table(
-    "appointments", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("contact_id", sa.Integer, sa.ForeignKey("contacts.id"), nullable=False, index=True),
-    sa.Column("provider_id", sa.String(40), nullable=False),
-    sa.Column("appointment_type", sa.String(40), nullable=False),
-    sa.Column("start", sa.DateTime, nullable=False, index=True),
-    sa.Column("end", sa.DateTime, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-)
-
-tickets = sa.Table(
-    "tickets", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("kind", sa.String(20), nullable=False),
-    sa.Column("data", sa.JSON, nullable=False),
-    sa.Column("recording_url", sa.Text),
-    sa.Column("status", sa.String(20), nullable=False, default="open"),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-)
+from receptionist.core.errors import IntegrationError
+from receptionist.core.profile import PracticeProfile
+from receptionist.storage.db import from_db, insert_id, to_db, utcnow
+from receptionist.storage.tables import appointments, contacts, tickets, timeline
 
 SLOT_STEP = timedelta(minutes=30)
 SEARCH_DAYS = 60
@@ -88,9 +40,9 @@ class SqlIntegrations:
 
     def create_contact(self, first: str, last: str, phone: str | None, dob: date | None) -> Contact:
         """Add a new contact."""
-        new_id = self.conn.execute(contacts.insert().values(
+        new_id = insert_id(self.conn, contacts.insert().values(
             first_name=first, last_name=last, phone=phone, dob=dob, balance_cents=0,
-            created_at=utcnow(), last_interaction_at=utcnow())).inserted_primary_key[0]
+            created_at=utcnow(), last_interaction_at=utcnow()))
         return Contact(id=new_id, first_name=first, last_name=last, phone=phone, dob=dob)
 
     def append_timeline(self, contact_id: int | None, phone: str, kind: str, summary: str,
@@ -112,7 +64,7 @@ class SqlIntegrations:
     def find_slots(self, minutes: int, after: datetime, limit: int = 3,
                    appointment_type: str = "") -> list[Slot]:
         """The first free slots of that length at or after a moment, in office hours."""
-        tz, found = self.profile.tz, []
+        tz, found = self.profile.tz, list[Slot]()
         local = after.astimezone(tz)
         for offset in range(SEARCH_DAYS):
             day = local.date() + timedelta(days=offset)
@@ -165,10 +117,10 @@ class SqlIntegrations:
         clash = [b for b in self._busy(slot.start, slot.end) if b[0] == slot.provider_id]
         if clash:
             raise IntegrationError(f"{slot.provider} is no longer free at {slot.label}")
-        new_id = self.conn.execute(appointments.insert().values(
+        new_id = insert_id(self.conn, appointments.insert().values(
             contact_id=contact_id, provider_id=slot.provider_id,
             appointment_type=appointment_type, start=to_db(slot.start), end=to_db(slot.end),
-            status="booked", created_at=utcnow())).inserted_primary_key[0]
+            status="booked", created_at=utcnow()))
         return self.appointment(new_id)
 
     def appointment(self, appointment_id: int) -> Appointment:
@@ -212,8 +164,8 @@ class SqlIntegrations:
     def open_ticket(self, kind: str, data: dict[str, Any]) -> int:
         """Open a message or callback ticket."""
         stored = self.crypt.encrypt_json(data) if self.crypt is not None else data
-        return int(self.conn.execute(tickets.insert().values(
-            kind=kind, data=stored, status="open", created_at=utcnow())).inserted_primary_key[0])
+        return insert_id(self.conn, tickets.insert().values(
+            kind=kind, data=stored, status="open", created_at=utcnow()))
 
     def attach_recording(self, ticket_id: int, url: str) -> None:
         """Attach a voicemail recording to a ticket."""

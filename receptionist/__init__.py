@@ -1,3 +1,3 @@
-"""An AI receptionist sandbox: Twilio webhooks, call flows as data, an escalation matrix, local NLU."""
+"""An AI receptionist sandbox: Twilio webhooks, flows as data, an escalation matrix, local NLU."""
 
 __version__ = "0.1.0"

@@ -12,20 +12,27 @@ from typing import Any
 from flask import Flask, Request, jsonify
 from sqlalchemy.engine import Engine
 
-from receptionist import rollout
-from receptionist.compliance.crypto import load_keyring
+from integrations.seed import seed_demo
 from receptionist.compliance.redact import install_log_redaction
-from receptionist.config import Settings
-from receptionist.db import init_db, make_engine
-from receptionist.engine import World
-from receptionist.errors import ConfigError, ReceptionistError
+from receptionist.config.bundle import read_bundle
+from receptionist.config.settings import Settings
+from receptionist.core.errors import ConfigError, ReceptionistError
+from receptionist.core.world import World
+from receptionist.dashboard.auth import secret_key
+from receptionist.dashboard.views import bp as dashboard_bp
 from receptionist.nlu import NluEngine
-from receptionist.service import CallService
+from receptionist.nlu.rasa_engine import RasaNlu
+from receptionist.nlu.spacy_engine import SpacyNlu
+from receptionist.rollout import stages as rollout
+from receptionist.service.calls import CallService
+from receptionist.service.world import load_world
+from receptionist.speech.config import build_speech
+from receptionist.storage.crypto import load_keyring
+from receptionist.storage.db import init_db, make_engine
 from receptionist.telephony import twiml
 from receptionist.telephony.stream import bp as stream_bp
 from receptionist.telephony.voice import bp as voice_bp
 from receptionist.telephony.voice import utc_now
-from receptionist.world import load_world
 
 log = logging.getLogger("receptionist")
 
@@ -33,7 +40,6 @@ log = logging.getLogger("receptionist")
 @dataclass
 class Receptionist:
     """What the blueprints share, kept in `app.extensions["receptionist"]`."""
-
     settings: Settings
     world: World
     engine: Engine
@@ -52,7 +58,7 @@ class Receptionist:
         if now - self.checked_at < every:
             return
         self.checked_at = now
-        fingerprint = rollout.digest(rollout.read_bundle(self.settings.flows_dir))
+        fingerprint = rollout.digest(read_bundle(self.settings.flows_dir))
         if fingerprint == self.fingerprint:
             return
         self.fingerprint = fingerprint
@@ -74,8 +80,10 @@ class Receptionist:
 
     def urls(self, turn: int) -> twiml.Urls:
         """Callback URLs for the next TwiML document of a call."""
-        return twiml.Urls(gather=f"/twilio/gather?turn={turn}", dial="/twilio/dial?handoff={handoff}",
-                          whisper="/twilio/whisper?handoff={handoff}", voicemail="/twilio/voicemail",
+        return twiml.Urls(gather=f"/twilio/gather?turn={turn}",
+                          dial="/twilio/dial?handoff={handoff}",
+                          whisper="/twilio/whisper?handoff={handoff}",
+                          voicemail="/twilio/voicemail",
                           dial_timeout=self.world.matrix.fallback.dial_timeout)
 
     def front_desk(self) -> str:
@@ -85,13 +93,10 @@ class Receptionist:
 
 def build_nlu(settings: Settings, world: World) -> NluEngine:
     """The NLU engine the settings ask for."""
-    from receptionist.nlu.spacy_engine import SpacyNlu
-
     embedded = SpacyNlu(settings.nlu_model_dir, tz=world.profile.tz)
     if settings.nlu_engine == "spacy":
         return embedded
     if settings.nlu_engine == "rasa":
-        from receptionist.nlu.rasa_engine import RasaNlu
 
         return RasaNlu(settings.rasa_url, embedded, timeout=settings.rasa_timeout)
     raise ConfigError("NLU_ENGINE", f"unknown engine {settings.nlu_engine!r}; use spacy or rasa")
@@ -117,7 +122,6 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
     engine = make_engine(settings.database_url)
     init_db(engine)
     if settings.seed_demo_data:
-        from integrations.seed import seed_demo
 
         with engine.begin() as conn:
             seed_demo(conn, world.profile, now=clock())
@@ -133,21 +137,18 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
         raise ConfigError("SPEECH_MODE", f"unknown mode {settings.speech_mode!r}; use twilio "
                                          "or local")
     if (settings.speech_mode == "local" or settings.shadow_mode) and speech is None:
-        from receptionist.speech.config import build_speech
 
         speech = build_speech(settings, world, settings.asr_engine or None)
     app = Flask(__name__)
     app.extensions["receptionist"] = Receptionist(
         settings, world, engine, service, clock,
-        fingerprint=rollout.digest(rollout.read_bundle(settings.flows_dir)),
+        fingerprint=rollout.digest(read_bundle(settings.flows_dir)),
         checked_at=time.monotonic(),
         speech=speech if settings.speech_mode == "local" or settings.shadow_mode else None)
     app.register_blueprint(voice_bp)
     app.register_blueprint(stream_bp)
     import receptionist.dashboard.shadow  # noqa: F401  (adds the shadow pages to the blueprint)
     import receptionist.dashboard.testcall  # noqa: F401  (and the browser test call)
-    from receptionist.dashboard.auth import secret_key
-    from receptionist.dashboard.views import bp as dashboard_bp
 
     app.secret_key = settings.extra.get("secret_key") or secret_key()
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")

@@ -48,6 +48,7 @@ def _moments(rng: random.Random, first: datetime, days: int):
 
 
 def baseline(rng: random.Random, out: Path) -> int:
+    """Write 30 days of the phone system's call log (the pre-launch baseline); rows written."""
     rows = 0
     with out.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -65,6 +66,7 @@ def baseline(rng: random.Random, out: Path) -> int:
 
 
 def post_launch(rng: random.Random, out: Path) -> int:
+    """Write 30 days of the receptionist's call records after launch; rows written."""
     rows = 0
     with out.open("w") as handle:
         for moment in _moments(rng, datetime(2026, 10, 15, tzinfo=TZ), 30):

@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from receptionist.errors import ConfigError
-from receptionist.escalation import ALWAYS
+from receptionist.core.errors import ConfigError
+from receptionist.core.escalation import ALWAYS
 
 COLUMNS = {
     "call_id": ("call_id", "Call SID", "CallSid", "Call ID", "id"),

@@ -19,11 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import Engine
 
 from integrations.sql import SqlIntegrations
-from receptionist import engine as call_engine
-from receptionist import executor
-from receptionist.actions import RunAction, Transfer
-from receptionist.errors import ReceptionistError
-from receptionist.events import ActionResult, CallEnded, CallStarted, SpeechRecognized
+from receptionist.core import engine as call_engine
+from receptionist.core.actions import RunAction, Transfer
+from receptionist.core.errors import ReceptionistError
+from receptionist.core.events import ActionResult, CallEnded, CallStarted, SpeechRecognized
+from receptionist.service import executor
 
 CONTAINED = {"completed"}
 

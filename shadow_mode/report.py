@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import html
-import io
 import json
 import statistics
 from collections import Counter, defaultdict
@@ -13,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from matplotlib.figure import Figure
 
-from receptionist.escalation import ALWAYS
+from receptionist.core.escalation import ALWAYS
+from receptionist.rollout.charts import png_base64
 
 NONE = "(none)"
 
@@ -114,22 +114,12 @@ def _gates(figures: dict[str, Any], gates: dict[str, Any]) -> list[dict[str, Any
     return out
 
 
-def _png(fig: Any) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 def charts(report: dict[str, Any]) -> dict[str, str]:
     """Agreement and containment by call type, and the confidence distribution, as PNGs."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     types = sorted(report["per_type"])
     calls = [report["per_type"][t]["calls"] for t in types]
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig = Figure(figsize=(8, 3.6), layout="tight")
+    ax = fig.add_subplot()
     ax.bar([i - 0.2 for i in range(len(types))], [report["per_type"][t]["agree"] / c
                                                   for t, c in zip(types, calls, strict=True)],
            width=0.4, label="call type agreement")
@@ -141,16 +131,13 @@ def charts(report: dict[str, Any]) -> dict[str, str]:
     ax.set_ylim(0, 1.05)
     ax.legend(fontsize=8, loc="lower left")
     ax.set_title("By call type (front desk's label)")
-    fig.tight_layout()
-    by_type = _png(fig)
-    plt.close(fig)
-    fig, ax = plt.subplots(figsize=(8, 2.8))
+    by_type = png_base64(fig)
+    fig = Figure(figsize=(8, 2.8), layout="tight")
+    ax = fig.add_subplot()
     ax.hist(report["confidences"], bins=20, range=(0, 1), color="#4a7ebb")
     ax.set_xlabel("NLU confidence per caller turn")
     ax.set_title("Confidence distribution")
-    fig.tight_layout()
-    hist = _png(fig)
-    plt.close(fig)
+    hist = png_base64(fig)
     return {"by_type": by_type, "confidence": hist}
 
 

@@ -7,19 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from receptionist import db
-from receptionist.compliance.crypto import open_json
-
-shadow_calls = sa.Table(
-    "shadow_calls", db.metadata,
-    sa.Column("call_id", sa.String(80), primary_key=True),
-    sa.Column("pilot", sa.String(80), nullable=False, index=True),
-    sa.Column("result", sa.JSON, nullable=False),  # encrypted when a data key is configured
-    sa.Column("human", sa.JSON, nullable=False),
-    sa.Column("labelled_by", sa.String(120)),
-    sa.Column("labelled_at", sa.DateTime),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-)
+from receptionist.compliance import audit
+from receptionist.storage import db
+from receptionist.storage.crypto import open_json
+from receptionist.storage.tables import shadow_calls
 
 
 def save(conn: Connection, pilot: str, results: list[dict[str, Any]], crypt: Any = None) -> int:
@@ -44,8 +35,6 @@ def load(conn: Connection, pilot: str, crypt: Any = None) -> list[dict[str, Any]
 
 def label(conn: Connection, call_id: str, human: dict[str, Any], by: str) -> None:
     """Record what the front desk did on a shadowed call."""
-    from receptionist.compliance import audit
-
     done = conn.execute(shadow_calls.update().where(shadow_calls.c.call_id == call_id).values(
         human=human, labelled_by=by, labelled_at=db.utcnow())).rowcount
     if not done:

@@ -12,12 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from receptionist.app import create_app
-from receptionist.caller import Caller, flask_transport
-from receptionist.compliance.crypto import Keyring
-from receptionist.config import ROOT, Settings
-from receptionist.db import init_db, make_engine, metadata
-from receptionist.nlu.data import load_training_data
+from receptionist.config.nlu_data import load_training_data
+from receptionist.config.settings import ROOT, Settings
 from receptionist.nlu.spacy_engine import SpacyNlu, _digest, train
+from receptionist.simulation.caller import Caller, flask_transport
+from receptionist.storage.crypto import Keyring
+from receptionist.storage.db import init_db, make_engine
+from receptionist.storage.tables import metadata
 
 TOKEN = "test-auth-token-0123456789abcdef"
 NY = ZoneInfo("America/New_York")
@@ -126,8 +127,8 @@ def pg_url():
 @pytest.fixture(scope="session")
 def speech(nlu_model_dir):
     """The local speech engines (pocketsphinx with the domain LM, Piper), loaded once."""
+    from receptionist.service.world import load_world
     from receptionist.speech.config import build_speech
-    from receptionist.world import load_world
 
     settings = Settings()
     return build_speech(settings, load_world(settings.flows_dir, settings.nlu_data_dir),
@@ -137,7 +138,7 @@ def speech(nlu_model_dir):
 @pytest.fixture(scope="session")
 def caller_voice():
     """The synthetic caller's voice: Piper's bundled voice, a little slower."""
-    from receptionist.audio_caller import piper_voice
+    from receptionist.simulation.audio_caller import piper_voice
 
     return piper_voice(0.95)
 
@@ -151,7 +152,7 @@ def stream_app(settings, nlu, clock, speech):
 @pytest.fixture
 def audio_server(stream_app):
     """The stream-mode app on a real socket (the WebSocket needs one)."""
-    from receptionist.audio_caller import LocalServer
+    from receptionist.simulation.audio_caller import LocalServer
 
     with LocalServer(stream_app) as server:
         yield server
@@ -159,7 +160,7 @@ def audio_server(stream_app):
 
 @pytest.fixture
 def audio_caller(audio_server, caller_voice):
-    from receptionist.audio_caller import AudioCaller
+    from receptionist.simulation.audio_caller import AudioCaller
 
     def make(**kwargs):
         return AudioCaller(audio_server.url, TOKEN, voice=kwargs.pop("voice", caller_voice),

@@ -110,7 +110,7 @@ def test_silence_reprompts_then_ends_politely(caller):
 def test_two_workers_share_one_call_through_the_database(settings, nlu, clock):
     """Call state lives in the database: alternate turns between two app instances."""
     from receptionist.app import create_app
-    from receptionist.caller import Caller
+    from receptionist.simulation.caller import Caller
     from tests.conftest import TOKEN
 
     apps = [create_app(settings, nlu=nlu, clock=clock) for _ in range(2)]

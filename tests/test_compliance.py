@@ -7,17 +7,18 @@ import pytest
 import sqlalchemy as sa
 
 from receptionist.app import create_app
-from receptionist.caller import Caller, flask_transport
 from receptionist.compliance import audit, retention, tcpa
-from receptionist.compliance.crypto import KeyError_, Keyring, load_keyring, new_key
 from receptionist.compliance.redact import redact, strip_cards
-from receptionist.compliance.settings import ComplianceSettings, load_compliance
-from receptionist.config import ROOT
-from receptionist.db import calls, init_db, make_engine, turns
-from receptionist.errors import ConfigError
+from receptionist.config.compliance import ComplianceSettings, load_compliance
+from receptionist.config.settings import ROOT
+from receptionist.core.errors import ConfigError
+from receptionist.simulation.caller import Caller, flask_transport
+from receptionist.storage.crypto import KeyError_, Keyring, load_keyring, new_key
+from receptionist.storage.db import init_db, make_engine
+from receptionist.storage.tables import calls, handoffs, turns
 from tests.conftest import KEYRING, TOKEN, rows
 
-RULES = load_compliance(ROOT / "flows" / "compliance.yaml").tcpa
+RULES = load_compliance(ROOT / "flows" / "settings" / "compliance.yaml").tcpa
 
 
 def raw_text(engine):
@@ -102,7 +103,7 @@ def test_transcripts_and_handoffs_are_encrypted_at_rest(caller, db):
     stored = raw_text(db)
     assert "crown feels loose" not in stored and "Maria Garcia" not in stored
     assert "enc:v1:test2:" in stored
-    [h] = rows(db, __import__("receptionist.db", fromlist=["handoffs"]).handoffs)
+    [h] = rows(db, handoffs)
     assert ["caller", "this is Maria Garcia, get me a human"] in h.transcript
 
 

@@ -12,9 +12,9 @@ from werkzeug.serving import make_server
 
 from receptionist.app import create_app
 from receptionist.compliance.audit import audit_log
-from receptionist.config import ROOT
+from receptionist.config.settings import ROOT
 from receptionist.dashboard.auth import add_user
-from receptionist.readiness import import_call_log
+from receptionist.rollout.readiness import import_call_log
 from tests.conftest import rows
 
 PASSWORD = "correct horse battery"

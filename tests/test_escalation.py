@@ -5,11 +5,11 @@ import shutil
 import pytest
 
 from integrations.sql import tickets
-from receptionist.config import ROOT
-from receptionist.db import handoffs
-from receptionist.errors import AlwaysEscalateDisabled, UnknownTarget
-from receptionist.escalation import load_matrix
-from receptionist.profile import load_profile
+from receptionist.config.matrix import load_matrix
+from receptionist.config.profile import load_profile
+from receptionist.config.settings import ROOT
+from receptionist.core.errors import AlwaysEscalateDisabled, UnknownTarget
+from receptionist.storage.tables import handoffs
 from tests.conftest import MONDAY_9PM, rows
 
 # A complete conversation per call type; escalations are injected before each of its lines.
@@ -91,7 +91,7 @@ def test_after_hours_safety_goes_to_the_on_call_dentist(caller, clock):
 
 
 def test_nobody_answers_so_the_caller_leaves_voicemail_and_a_callback_ticket(app, db):
-    from receptionist.caller import Caller, flask_transport
+    from receptionist.simulation.caller import Caller, flask_transport
     from tests.conftest import TOKEN
 
     caller = Caller(flask_transport(app), TOKEN, dial_status="no-answer")
@@ -127,21 +127,21 @@ def test_two_misunderstood_turns_hand_over_instead_of_guessing(caller):
 @pytest.mark.parametrize("category", ["safety", "minors_vulnerable", "mental_health",
                                       "legal_complaint", "human_request"])
 def test_an_always_escalate_category_cannot_be_disabled(tmp_path, category):
-    text = (ROOT / "flows" / "escalation.yaml").read_text()
+    text = (ROOT / "flows" / "settings" / "escalation.yaml").read_text()
     marker = f"  {category}:\n"
     broken = tmp_path / "escalation.yaml"
     broken.write_text(text.replace(marker, marker + "    enabled: false\n", 1))
-    profile = load_profile(ROOT / "flows" / "practice.yaml")
+    profile = load_profile(ROOT / "flows" / "settings" / "practice.yaml")
     with pytest.raises(AlwaysEscalateDisabled, match=f"'{category}' cannot be disabled"):
         load_matrix(broken, profile)
 
 
 def test_a_route_to_an_unknown_target_refuses_to_load(tmp_path):
-    text = (ROOT / "flows" / "escalation.yaml").read_text()
+    text = (ROOT / "flows" / "settings" / "escalation.yaml").read_text()
     broken = tmp_path / "escalation.yaml"
     broken.write_text(text.replace("after_hours: on_call}", "after_hours: nobody}", 1))
     with pytest.raises(UnknownTarget, match="'nobody'"):
-        load_matrix(broken, load_profile(ROOT / "flows" / "practice.yaml"))
+        load_matrix(broken, load_profile(ROOT / "flows" / "settings" / "practice.yaml"))
 
 
 def test_a_broken_escalation_file_stops_start_up(tmp_path, settings, nlu, clock):
@@ -151,8 +151,8 @@ def test_a_broken_escalation_file_stops_start_up(tmp_path, settings, nlu, clock)
 
     flows = tmp_path / "flows"
     shutil.copytree(ROOT / "flows", flows)
-    text = (flows / "escalation.yaml").read_text()
-    (flows / "escalation.yaml").write_text(text.replace("  human_request:\n",
+    text = (flows / "settings" / "escalation.yaml").read_text()
+    (flows / "settings" / "escalation.yaml").write_text(text.replace("  human_request:\n",
                                                         "  human_request:\n    enabled: false\n"))
     with pytest.raises(AlwaysEscalateDisabled):
         create_app(replace(settings, flows_dir=flows), nlu=nlu, clock=clock)

@@ -4,12 +4,12 @@ import shutil
 
 import pytest
 
-from receptionist import errors as E
-from receptionist import executor
-from receptionist.config import ROOT
-from receptionist.flow_loader import load_flows
-from receptionist.nlu.data import load_training_data
-from receptionist.world import load_world
+from receptionist.config.flows import load_flows
+from receptionist.config.nlu_data import load_training_data
+from receptionist.config.settings import ROOT
+from receptionist.core import errors as E
+from receptionist.service import executor
+from receptionist.service.world import load_world
 
 HANDOFFS = {"staff_assist", "human_request"}
 
@@ -45,8 +45,8 @@ def test_an_unknown_next_step_names_file_flow_step_and_line(flows):
         load(flows)
     err = info.value
     assert err.file.endswith("take_message.yaml") and err.flow == "take_message"
-    assert err.step == "ask_name" and err.line == 14
-    assert "ask_numbr" in str(err) and "take_message.yaml:14" in str(err)
+    assert err.step == "ask_name" and err.line == 15
+    assert "ask_numbr" in str(err) and "take_message.yaml:15" in str(err)
 
 
 def test_an_unreachable_step_is_refused(flows):

@@ -4,11 +4,11 @@ from dataclasses import replace
 
 import pytest
 
-from receptionist import scenarios
-from receptionist.config import ROOT
-from receptionist.nlu.data import load_training_data
+from receptionist.config.nlu_data import load_training_data
+from receptionist.config.settings import ROOT
 from receptionist.nlu.spacy_engine import SpacyNlu, train
-from receptionist.world import load_world
+from receptionist.service.world import load_world
+from receptionist.simulation import runner, scenarios
 
 PACK = ROOT / "verticals" / "home_services"
 
@@ -34,7 +34,7 @@ def test_the_pack_loads_with_its_own_call_types_and_the_five_always_categories()
 def test_the_pack_passes_its_scenarios(settings, home_nlu):
     settings = replace(settings, flows_dir=PACK / "flows", nlu_data_dir=PACK / "nlu_data",
                        seed_demo_data=False)
-    results = scenarios.run(scenarios.load([PACK / "scenarios"]), settings, nlu=home_nlu)
+    results = runner.run(scenarios.load([PACK / "scenarios"]), settings, nlu=home_nlu)
     assert [(r.scenario.name, r.failures) for r in results if not r.passed] == []
     assert len(results) == 6
 
@@ -44,5 +44,5 @@ def test_dental_requests_are_out_of_scope_for_a_plumber(settings, home_nlu):
                        seed_demo_data=False)
     item = scenarios.Scenario(name="dentist", flow="x", say=["I need a teeth cleaning"],
                               expect=scenarios.Expect(flow="out_of_scope"))
-    [result] = scenarios.run([(PACK, item)], settings, nlu=home_nlu)
+    [result] = runner.run([(PACK, item)], settings, nlu=home_nlu)
     assert result.passed, result.failures

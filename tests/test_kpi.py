@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from receptionist import kpi
-from receptionist.config import ROOT
-from receptionist.db import init_db, make_engine
-from receptionist.readiness import import_call_log
-from receptionist.world import load_world
+from receptionist.config.settings import ROOT
+from receptionist.rollout import kpi
+from receptionist.rollout.readiness import import_call_log
+from receptionist.service.world import load_world
+from receptionist.storage.db import init_db, make_engine
 
 SAMPLES = ROOT / "samples"
 PRICES = {"staff": 28.0, "ai": 0.04}
@@ -97,7 +97,7 @@ def test_baseline_after_hours_uses_the_practice_hours(tmp_path):
 
 
 def test_qa_reviews_feed_the_report(tmp_path, nlu_model_dir):
-    from receptionist import qa
+    from receptionist.rollout import qa
 
     env = load(f"sqlite:///{tmp_path / 'q.sqlite3'}", tmp_path, nlu_model_dir)
     engine = make_engine(env["DATABASE_URL"])

@@ -4,8 +4,8 @@ from dataclasses import replace
 
 from integrations.sql import SqlIntegrations, appointments, timeline
 from receptionist.app import create_app
-from receptionist.caller import Caller, flask_transport
-from receptionist.db import calls, outbox, turns
+from receptionist.simulation.caller import Caller, flask_transport
+from receptionist.storage.tables import calls, outbox, turns
 from tests.conftest import TOKEN, rows
 
 
@@ -64,7 +64,7 @@ def test_a_failing_crm_write_does_not_drop_the_call_and_is_retried(settings, nlu
 
 
 def load_profile():
-    from receptionist.config import ROOT
-    from receptionist.profile import load_profile as load
+    from receptionist.config.profile import load_profile as load
+    from receptionist.config.settings import ROOT
 
-    return load(ROOT / "flows" / "practice.yaml")
+    return load(ROOT / "flows" / "settings" / "practice.yaml")

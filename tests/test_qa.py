@@ -8,9 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from receptionist import qa
 from receptionist.compliance.audit import audit_log
-from receptionist.db import calls, init_db, make_engine, to_db
+from receptionist.rollout import qa
+from receptionist.storage.db import init_db, make_engine, to_db
+from receptionist.storage.tables import calls
 from tests.conftest import KEYRING, rows
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -13,11 +13,11 @@ from dataclasses import replace
 import pytest
 
 from receptionist.app import create_app
-from receptionist.caller import Caller, flask_transport
-from receptionist.config import ROOT, Settings
-from receptionist.db import turns
+from receptionist.config.settings import ROOT, Settings
 from receptionist.nlu import rasa_env
 from receptionist.nlu.rasa_engine import RasaNlu
+from receptionist.simulation.caller import Caller, flask_transport
+from receptionist.storage.tables import turns
 from tests.conftest import TOKEN, rows
 
 

@@ -9,14 +9,17 @@ import sqlalchemy as sa
 
 from integrations import crm_hygiene
 from integrations.sql import appointments, contacts
-from receptionist import readiness, rollout
 from receptionist.app import create_app
-from receptionist.caller import Caller, flask_transport
-from receptionist.config import ROOT
-from receptionist.db import calls, init_db, make_engine, to_db
-from receptionist.lifecycle import coverage, current_stages, promote, scaffold
-from receptionist.rollout import RolloutRefused
-from receptionist.world import load_world
+from receptionist.config.settings import ROOT
+from receptionist.rollout import readiness
+from receptionist.rollout import stages as rollout
+from receptionist.rollout.lifecycle import current_stages, promote, scaffold
+from receptionist.rollout.stages import RolloutRefused
+from receptionist.service.world import load_world
+from receptionist.simulation.caller import Caller, flask_transport
+from receptionist.simulation.coverage import coverage
+from receptionist.storage.db import init_db, make_engine, to_db
+from receptionist.storage.tables import calls
 from tests.conftest import TOKEN, rows
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -39,8 +42,8 @@ def engine(tmp_path):
 
 def make_ready(conn, tree):
     """Turn every readiness item green, the way a practice would."""
-    text = (tree / "flows" / "compliance.yaml").read_text()
-    (tree / "flows" / "compliance.yaml").write_text(text.replace(
+    text = (tree / "flows" / "settings" / "compliance.yaml").read_text()
+    (tree / "flows" / "settings" / "compliance.yaml").write_text(text.replace(
         "  signed: false\n  counterparty: null\n  signed_on: null",
         "  signed: true\n  counterparty: Receptionist Co\n  signed_on: 2026-10-01"))
     for role in readiness.ROLES:
@@ -183,7 +186,8 @@ def test_flows_check_reports_missing_scenarios_and_thin_nlu_data(tree):
     assert not [p for p in problems if not p.startswith("whitening_promo")]
 
 
-HUBSPOT = """Record ID,First Name,Last Name,Email,Phone Number,Last Activity Date,Company Name,Annual Revenue
+HUBSPOT = ("Record ID,First Name,Last Name,Email,Phone Number,Last Activity Date,"
+           "Company Name,Annual Revenue\n") + """\
 1,John,Smith,john@example.com,(413) 555-0142,2026-10-01,Smith Family,5000
 2,John,Smith,,413-555-0142,,Smith Family,5000
 3,Jon,Smith,jon.smith@example.com,+1 413 555 0142,2026-09-01,Smith Family,5000
@@ -246,7 +250,7 @@ def test_salesforce_and_custom_mappings(tmp_path, engine):
 
 
 def test_going_live_is_refused_while_qa_failures_rise(tree, engine):
-    from receptionist import qa
+    from receptionist.rollout import qa
 
     scaffold("whitening_promo", tree / "flows", tree / "nlu_data", tree / "scenarios")
     world = load_world(tree / "flows", tree / "nlu_data")

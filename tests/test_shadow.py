@@ -7,12 +7,13 @@ import sqlalchemy as sa
 
 from integrations.seed import seed_demo
 from integrations.sql import appointments, contacts, tickets, timeline
-from receptionist import scenarios
 from receptionist.compliance.audit import audit_log
-from receptionist.config import ROOT
-from receptionist.db import calls, init_db, make_engine, outbox, turns
-from receptionist.errors import ConfigError
-from receptionist.world import load_world
+from receptionist.config.settings import ROOT
+from receptionist.core.errors import ConfigError
+from receptionist.service.world import load_world
+from receptionist.simulation import runner, scenarios
+from receptionist.storage.db import init_db, make_engine
+from receptionist.storage.tables import calls, outbox, turns
 from shadow_mode import report as pilot
 from shadow_mode.importers import from_csv, to_scenario, write_scenarios
 from shadow_mode.replay import BadPilotLine, read_calls, replay
@@ -128,7 +129,7 @@ def test_disagreements_become_regression_scenarios(results, world, tmp_path, nlu
                            tmp_path / "pilot.yaml")
     items = scenarios.load([path])
     assert len(items) == len(disagreeing)
-    ran = scenarios.run(items, nlu=nlu)
+    ran = runner.run(items, nlu=nlu)
     # the checks fail today, exactly where the AI and the front desk disagreed
     assert all(not r.passed for r in ran)
 

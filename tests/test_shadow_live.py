@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from receptionist.app import create_app
-from receptionist.audio_caller import LocalServer, espeak_voice, shadow_call
-from receptionist.config import ROOT
-from receptionist.db import metadata
+from receptionist.config.settings import ROOT
+from receptionist.simulation.audio_caller import LocalServer, espeak_voice, shadow_call
+from receptionist.storage.tables import metadata
 from shadow_mode import store as shadow_store
 from tests.conftest import KEYRING, TOKEN
 
@@ -89,7 +89,7 @@ def test_a_missed_escalation_would_show_in_the_shadow_log(shadow_app, caller_voi
 
 
 def test_numbers_not_in_shadow_mode_are_answered_as_usual(settings, nlu, clock, speech):
-    from receptionist.caller import Caller, flask_transport
+    from receptionist.simulation.caller import Caller, flask_transport
 
     app = create_app(replace(settings, shadow_mode="+14135550999"), nlu=nlu, clock=clock,
                      keyring=KEYRING, speech=speech)

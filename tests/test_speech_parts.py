@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from receptionist.config import ROOT, Settings
-from receptionist.errors import ConfigError
+from receptionist.config.settings import ROOT, Settings
+from receptionist.core.errors import ConfigError
 from receptionist.speech import audio
 from receptionist.speech.config import load_voice_settings
 from receptionist.speech.domain import clean, corpus, expand
@@ -80,7 +80,7 @@ def test_escalation_patterns_are_expanded_into_phrases():
 
 
 def test_domain_corpus_covers_intents_slots_and_escalations():
-    from receptionist.world import load_world
+    from receptionist.service.world import load_world
 
     settings = Settings()
     sentences = corpus(settings.nlu_data_dir, load_world(settings.flows_dir,
@@ -139,8 +139,8 @@ def test_vosk_grammar_limits_what_can_be_heard(vosk_ko):
 
 
 def test_vosk_step_grammars_never_make_an_escalation_unsayable(vosk_ko):
+    from receptionist.service.world import load_world
     from receptionist.speech.config import escalation_phrases
-    from receptionist.world import load_world
 
     settings = Settings()
     phrases = escalation_phrases(load_world(settings.flows_dir, settings.nlu_data_dir))
@@ -178,7 +178,8 @@ def test_espeak_is_the_fallback_when_piper_cannot_load(caplog):
 
 
 def test_voice_settings_are_checked(tmp_path):
-    assert load_voice_settings(ROOT / "flows" / "voice.yaml").turns.end_silence_ms == 500
+    voice = load_voice_settings(ROOT / "flows" / "settings" / "voice.yaml")
+    assert voice.turns.end_silence_ms == 500
     bad = tmp_path / "voice.yaml"
     bad.write_text("voice: {engine: festival}\n")
     with pytest.raises(ConfigError, match="piper or espeak-ng"):
@@ -290,8 +291,8 @@ def test_call_audio_command_prints_the_conversation(tmp_path):
 
 
 def test_scenario_personas_become_voices():
-    from receptionist.scenarios import Persona
-    from receptionist.scenarios_audio import ESPEAK_ACCENTS, persona_voice
+    from receptionist.simulation.scenarios import Persona
+    from receptionist.simulation.scenarios_audio import ESPEAK_ACCENTS, persona_voice
 
     indian = persona_voice(Persona(voice="espeak-ng en-in"))
     assert indian is persona_voice(Persona(voice="espeak:en-in"))  # one voice, cached

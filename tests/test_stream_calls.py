@@ -7,9 +7,9 @@ import pytest
 import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
-from receptionist import db
-from receptionist.audio_caller import espeak_voice
-from receptionist.compliance.crypto import open_json
+from receptionist.simulation.audio_caller import espeak_voice
+from receptionist.storage import tables
+from receptionist.storage.crypto import open_json
 from tests.conftest import TOKEN
 
 MARIA = "+14135550123"
@@ -22,8 +22,8 @@ def intents(app, sid):
     """The intents the receptionist recognised on each caller turn, from its own records."""
     rec = app.extensions["receptionist"]
     with rec.engine.connect() as conn:
-        rows = conn.execute(sa.select(db.turns.c.nlu).where(db.turns.c.call_sid == sid)
-                            .order_by(db.turns.c.id)).scalars().all()
+        rows = conn.execute(sa.select(tables.turns.c.nlu).where(tables.turns.c.call_sid == sid)
+                            .order_by(tables.turns.c.id)).scalars().all()
     return [(open_json(rec.service.crypt, raw) or {}).get("intent") for raw in rows]
 
 
@@ -85,7 +85,7 @@ def test_a_safety_phrase_in_noise_is_escalated(audio_caller):
 
 
 def test_voice_webhook_in_local_mode_connects_a_stream(stream_app, caller):
-    from receptionist.caller import Caller, flask_transport
+    from receptionist.simulation.caller import Caller, flask_transport
 
     c = Caller(flask_transport(stream_app), TOKEN)
     form = {"CallSid": "CA" + "1" * 32, "From": MARIA, "To": "+14135550100"}
@@ -127,7 +127,7 @@ def test_stream_for_an_unknown_call_is_closed(audio_server, caplog):
 
 def test_outgoing_messages_follow_twilios_protocol(audio_caller, monkeypatch):
     """Every frame the receptionist sends is 20 ms of base64 µ-law addressed to the stream."""
-    from receptionist import audio_caller as module
+    from receptionist.simulation import audio_caller as module
 
     seen = []
     original = module.AudioCaller._got
@@ -171,12 +171,12 @@ AUDIO_SUBSET = ["existing patient books a cleaning",
 
 def test_an_audio_subset_of_the_scenario_library(settings, nlu, speech):
     """The scenario runner's audio mode: the shipped scenarios, by voice, over Media Streams."""
-    from receptionist import scenarios
+    from receptionist.simulation import runner, scenarios
 
     items = [(p, s) for p, s in scenarios.load([settings.scenarios_dir])
              if s.name in AUDIO_SUBSET]
     assert len(items) == len(AUDIO_SUBSET)
-    results = scenarios.run(items, settings, nlu=nlu, mode="audio", speech=speech)
+    results = runner.run(items, settings, nlu=nlu, mode="audio", speech=speech)
     failed = {r.scenario.name: r.failures for r in results if not r.passed}
     assert not failed, failed
     assert all(any(t.get("heard") for t in r.turns) for r in results

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from receptionist.app import create_app
-from receptionist.audio_caller import LocalServer
 from receptionist.dashboard.auth import add_user
+from receptionist.simulation.audio_caller import LocalServer
 from receptionist.speech import audio
 from tests.conftest import KEYRING
 

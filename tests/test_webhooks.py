@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 from twilio.request_validator import RequestValidator
 
-from receptionist.db import calls, dispositions, outbox, turns
+from receptionist.storage.tables import calls, dispositions, outbox, turns
 from tests.conftest import TOKEN, rows
 
 FORM = {"CallSid": "CA" + "1" * 32, "From": "+14135550142", "To": "+14135550100",

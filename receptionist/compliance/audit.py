@@ -15,47 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
-from receptionist import db
+from receptionist.compliance.redact import redact_value
+from receptionist.storage import db
+from receptionist.storage.tables import audit_log
 
 GENESIS = "0" * 64
-
-audit_log = sa.Table(
-    "audit_log", db.metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime, nullable=False),
-    sa.Column("actor", sa.String(120), nullable=False),
-    sa.Column("kind", sa.String(40), nullable=False, index=True),
-    sa.Column("detail", sa.Text, nullable=False),
-    sa.Column("prev_hash", sa.String(64), nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
-    sa.Column("signature", sa.String(64)),
-)
-
-TRIGGERS = {
-    "sqlite": [
-        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-        "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$ BEGIN "
-        "RAISE EXCEPTION 'audit_log is append-only'; END; $$ LANGUAGE plpgsql",
-        "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
-        "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
-        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
-    ],
-}
-
-
-def protect(engine: Engine) -> None:
-    """Make the database itself refuse edits and deletes of audit entries."""
-    with engine.begin() as conn:
-        for statement in TRIGGERS.get(engine.dialect.name, []):
-            conn.exec_driver_sql(statement)
-
 
 def _canonical(at: str, actor: str, kind: str, detail: str, prev: str) -> bytes:
     return json.dumps([at, actor, kind, detail, prev], separators=(",", ":")).encode()
@@ -68,8 +34,6 @@ def _sign(digest: str) -> str | None:
 
 def append(conn: Connection, kind: str, actor: str, **detail: Any) -> None:
     """Add one entry at the end of the chain."""
-    from receptionist.compliance.redact import redact_value
-
     last = conn.execute(sa.select(audit_log.c.hash).order_by(audit_log.c.id.desc())
                         .limit(1)).scalar_one_or_none() or GENESIS
     at = db.utcnow().replace(microsecond=db.utcnow().microsecond)
@@ -82,7 +46,6 @@ def append(conn: Connection, kind: str, actor: str, **detail: Any) -> None:
 @dataclass(frozen=True)
 class Verdict:
     """The result of checking the chain."""
-
     entries: int
     ok: bool
     broken_at: int | None = None

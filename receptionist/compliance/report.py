@@ -7,15 +7,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from receptionist import db
-from receptionist.compliance import audit, crypto
+from receptionist.compliance import audit
+from receptionist.storage import crypto, tables
 
 
 def build(conn: Connection, world: Any, keyring: Any) -> dict[str, Any]:
     """Collect each control's state."""
     c = world.compliance
     verdict = audit.verify(conn)
-    states = [r.state for r in conn.execute(sa.select(db.calls.c.state))]
+    states = [r.state for r in conn.execute(sa.select(tables.calls.c.state))]
     encrypted = sum(1 for s in states if isinstance(s, dict) and set(s) == {"enc"})
     controls = {
         "baa": {"in_force": c.baa.signed or not c.baa_required, "required": c.baa_required,

@@ -9,28 +9,30 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from integrations.sql import tickets
-from receptionist import db, store
 from receptionist.compliance import audit
+from receptionist.storage import calls as store
+from receptionist.storage import db, tables
 
 
 def run(conn: Connection, retention: Any, now: datetime, crypt: Any = None) -> dict[str, int]:
     """Purge what is older than allowed; audit log entries are never purged."""
     cutoff = db.to_db(now - timedelta(days=retention.transcripts_days))
-    old = [r.sid for r in conn.execute(sa.select(db.calls.c.sid).where(
-        db.calls.c.started_at < cutoff, db.calls.c.ended_at.is_not(None)))]
+    old = [r.sid for r in conn.execute(sa.select(tables.calls.c.sid).where(
+        tables.calls.c.started_at < cutoff, tables.calls.c.ended_at.is_not(None)))]
     purged_calls = 0
     for sid in old:
         state = store.load_state(conn, sid, lock=True, crypt=crypt)
         if state is not None and state.transcript:
             state.transcript = []
-            conn.execute(db.calls.update().where(db.calls.c.sid == sid).values(
+            conn.execute(tables.calls.update().where(tables.calls.c.sid == sid).values(
                 state=crypt.encrypt_json(state.model_dump(mode="json")) if crypt
                 else state.model_dump(mode="json")))
             purged_calls += 1
-    turns = conn.execute(db.turns.update().where(db.turns.c.call_sid.in_(old)).where(
-        sa.or_(db.turns.c.caller_text.is_not(None), db.turns.c.reply.is_not(None))).values(
+    turns = conn.execute(tables.turns.update().where(tables.turns.c.call_sid.in_(old)).where(
+        sa.or_(tables.turns.c.caller_text.is_not(None), tables.turns.c.reply.is_not(None))).values(
         caller_text=None, reply=None, nlu=None)).rowcount
-    handoffs = conn.execute(db.handoffs.update().where(db.handoffs.c.call_sid.in_(old)).values(
+    h = tables.handoffs
+    handoffs = conn.execute(h.update().where(h.c.call_sid.in_(old)).values(
         transcript=[])).rowcount
     rec_cutoff = db.to_db(now - timedelta(days=retention.recordings_days))
     recordings = conn.execute(tickets.update().where(
@@ -45,18 +47,18 @@ def run(conn: Connection, retention: Any, now: datetime, crypt: Any = None) -> d
 def rotate_keys(conn: Connection, crypt: Any) -> dict[str, int]:
     """Re-encrypt every encrypted value under the active key (old keys must still be loaded)."""
     counts = {"calls": 0, "turns": 0, "handoffs": 0, "tickets": 0}
-    for row in conn.execute(sa.select(db.calls.c.sid, db.calls.c.state)).all():
-        conn.execute(db.calls.update().where(db.calls.c.sid == row.sid).values(
+    for row in conn.execute(sa.select(tables.calls.c.sid, tables.calls.c.state)).all():
+        conn.execute(tables.calls.update().where(tables.calls.c.sid == row.sid).values(
             state=crypt.encrypt_json(crypt.decrypt_json(row.state))))
         counts["calls"] += 1
-    for row in conn.execute(sa.select(db.turns)).all():
-        conn.execute(db.turns.update().where(db.turns.c.id == row.id).values(
+    for row in conn.execute(sa.select(tables.turns)).all():
+        conn.execute(tables.turns.update().where(tables.turns.c.id == row.id).values(
             caller_text=_again(crypt, row.caller_text), reply=_again(crypt, row.reply),
             nlu=crypt.encrypt_json(crypt.decrypt_json(row.nlu)) if row.nlu else None,
             actions=crypt.encrypt_json(crypt.decrypt_json(row.actions)) if row.actions else None))
         counts["turns"] += 1
-    for row in conn.execute(sa.select(db.handoffs)).all():
-        conn.execute(db.handoffs.update().where(db.handoffs.c.id == row.id).values(
+    for row in conn.execute(sa.select(tables.handoffs)).all():
+        conn.execute(tables.handoffs.update().where(tables.handoffs.c.id == row.id).values(
             whisper=_again(crypt, row.whisper),
             transcript=crypt.encrypt_json(crypt.decrypt_json(row.transcript)),
             slots=crypt.encrypt_json(crypt.decrypt_json(row.slots))))

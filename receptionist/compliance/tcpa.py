@@ -18,33 +18,10 @@ import sqlalchemy as sa
 from phonenumbers import geocoder, timezone
 from sqlalchemy.engine import Connection
 
-from receptionist import db
-from receptionist.phones import e164 as normalise
-
-consents = sa.Table(
-    "outbound_consents", db.metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("phone", sa.String(32), nullable=False, index=True),
-    sa.Column("written", sa.Boolean, nullable=False),
-    sa.Column("source", sa.Text, nullable=False),
-    sa.Column("recorded_at", sa.DateTime, nullable=False),
-)
-dnc = sa.Table(
-    "do_not_call", db.metadata,
-    sa.Column("phone", sa.String(32), primary_key=True),
-    sa.Column("source", sa.String(120), nullable=False),
-    sa.Column("added_at", sa.DateTime, nullable=False),
-)
-attempts = sa.Table(
-    "outbound_attempts", db.metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("phone", sa.String(32), nullable=False),
-    sa.Column("ticket_id", sa.Integer),
-    sa.Column("allowed", sa.Boolean, nullable=False),
-    sa.Column("rule", sa.String(40), nullable=False),
-    sa.Column("detail", sa.Text, nullable=False),
-    sa.Column("at", sa.DateTime, nullable=False),
-)
+from receptionist.compliance import audit
+from receptionist.core.phones import e164 as normalise
+from receptionist.storage import db
+from receptionist.storage.tables import attempts, consents, dnc
 
 
 def e164(raw: str) -> str:
@@ -75,7 +52,6 @@ def callee_zone(raw: str) -> ZoneInfo | None:
 @dataclass(frozen=True)
 class Decision:
     """Whether a callback may be placed now, and the rule that decided."""
-
     allowed: bool
     rule: str
     detail: str
@@ -94,7 +70,7 @@ def check(conn: Connection, phone: str, now: datetime, rules: Any) -> Decision:
     if zone is None:
         return Decision(False, "unknown_time_zone", "cannot tell the callee's local time")
     local = now.astimezone(zone)
-    state = caller_state(number)
+    state = caller_state(number) or ""
     window = rules.state_overlays.get(state, rules.window) if state else rules.window
     if not (window.start <= local.time().replace(tzinfo=None) < window.end):
         return Decision(False, "calling_window", f"{local:%H:%M} {zone.key} is outside "
@@ -105,7 +81,6 @@ def check(conn: Connection, phone: str, now: datetime, rules: Any) -> Decision:
 
 class Dialer(Protocol):
     """Places an outbound call (Twilio's REST API in production)."""
-
     def dial(self, to: str, ticket_id: int | None) -> str:
         """Start the call; return its id."""
         ...
@@ -113,7 +88,6 @@ class Dialer(Protocol):
 
 class TwilioDialer:
     """The production dialer: Twilio's REST API (needs the network and an account)."""
-
     def __init__(self, account_sid: str, auth_token: str, from_number: str, url: str) -> None:
         from twilio.rest import Client
 
@@ -127,8 +101,6 @@ class TwilioDialer:
 def attempt(conn: Connection, phone: str, now: datetime, rules: Any, dialer: Dialer,
             ticket_id: int | None = None) -> Decision:
     """Check the rules, log the attempt with its rule, and dial only when allowed."""
-    from receptionist.compliance import audit
-
     decision = check(conn, phone, now, rules)
     conn.execute(attempts.insert().values(phone=e164(phone), ticket_id=ticket_id,
                                           allowed=decision.allowed, rule=decision.rule,

@@ -14,19 +14,11 @@ from flask import abort, g, redirect, request, session, url_for
 from sqlalchemy.engine import Connection
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from receptionist import db
+from receptionist.compliance import audit
+from receptionist.storage import db
+from receptionist.storage.tables import users
 
 ROLES = ("viewer", "reviewer", "admin")  # each role can do what the ones before it can
-
-users = sa.Table(
-    "users", db.metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("username", sa.String(80), nullable=False, unique=True),
-    sa.Column("password_hash", sa.String(255), nullable=False),
-    sa.Column("role", sa.String(12), nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-)
-
 
 def add_user(conn: Connection, username: str, password: str, role: str) -> None:
     """Create a staff account (the password is stored hashed only)."""
@@ -40,8 +32,6 @@ def add_user(conn: Connection, username: str, password: str, role: str) -> None:
 
 def check_login(conn: Connection, username: str, password: str) -> Any | None:
     """The user row when the password is right, else None (and both are audited)."""
-    from receptionist.compliance import audit
-
     row = conn.execute(sa.select(users).where(users.c.username == username)).first()
     ok = row is not None and check_password_hash(row.password_hash, password)
     audit.append(conn, "login" if ok else "login_failed", username, ip=request.remote_addr)
@@ -76,7 +66,6 @@ def check_csrf() -> None:
 
 def needs(role: str) -> Callable:
     """Restrict a view to a role (or a higher one); anyone logged out goes to the login page."""
-
     def wrap(view: Callable) -> Callable:
         @functools.wraps(view)
         def inner(*args: Any, **kwargs: Any) -> Any:

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import current_app, flash, g, redirect, request, url_for
 
+from receptionist.core.escalation import ALWAYS
 from receptionist.dashboard.auth import needs
 from receptionist.dashboard.views import bp, page
-from receptionist.escalation import ALWAYS
 from shadow_mode import store
 
 
@@ -28,25 +28,8 @@ def shadow() -> Any:
         calls = store.load(conn, name, rec.service.crypt) if name else []
     call_types = sorted(f.flow for f in rec.world.flows.call_types()) + ["out_of_scope"]
     reasons = list(ALWAYS) + sorted(n for n in rec.world.matrix.categories if n not in ALWAYS)
-    return page("Shadow pilot", """<h1>Shadow pilots</h1>{% for p, n, done in pilots %}<p>
-<a href="?pilot={{ p }}">{{ p }}</a>: {{ n }} calls, {{ done }} labelled
-({{ n }}/50 toward the pilot)</p>{% else %}<p>No stored pilot yet: <code>receptionist shadow replay
-FILE --store NAME</code>.</p>{% endfor %}{% if name %}<h2>{{ name }}</h2><table><tr><th>call</th>
-<th>what the caller said</th><th>AI would have</th><th>front desk (label)</th></tr>
-{% for c in calls %}<tr><td>{{ c.call_id }}</td><td>{% for t in c.transcript if t.speaker ==
-'caller' %}{{ t.text }}<br>{% endfor %}</td><td>{{ c.call_type or '-' }}{% if c.escalation %},
-escalated: {{ c.escalation }}{% endif %}</td><td><form method="post"
-action="{{ url_for('dashboard.shadow_label', call_id=c.call_id) }}">
-<input type="hidden" name="csrf" value="{{ csrf }}"><input type="hidden" name="pilot"
-value="{{ name }}"><select name="call_type"><option value="">(none)</option>{% for t in
-call_types %}<option {{ 'selected' if c.human.call_type == t }}>{{ t }}</option>{% endfor %}
-</select> <select name="escalation_reason"><option value="">not escalated</option>{% for r in
-reasons %}<option {{ 'selected' if c.human.escalation_reason == r }}>{{ r }}</option>
-{% endfor %}</select> <label><input type="checkbox" name="resolved" {{ 'checked' if
-c.human.resolved }}> resolved</label> <button type="submit">Save</button>{% if c.labelled_by %}
-<small>by {{ c.labelled_by }}</small>{% endif %}</form></td></tr>{% endfor %}</table>
-<p>Report with these labels: <code>receptionist shadow report --pilot {{ name }}</code></p>
-{% endif %}""", pilots=pilots, name=name, calls=calls, call_types=call_types, reasons=reasons)
+    return page("shadow.html", "Shadow pilot", pilots=pilots, name=name, calls=calls,
+                call_types=call_types, reasons=reasons)
 
 
 @bp.post("/shadow/<call_id>")

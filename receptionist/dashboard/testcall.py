@@ -16,9 +16,9 @@ from urllib.parse import urlparse
 
 from flask import current_app, request, send_from_directory, session
 
+from receptionist.core.events import CallStarted
 from receptionist.dashboard.auth import ROLES, needs
 from receptionist.dashboard.views import bp, page
-from receptionist.events import CallStarted
 from receptionist.telephony import media
 from receptionist.telephony.stream import RECEIVE_TIMEOUT, sock
 
@@ -31,7 +31,7 @@ TEST_CALLER = "test-call"
 def testcall() -> Any:
     """The test call page."""
     rec = current_app.extensions["receptionist"]
-    return page("Test call", PAGE, local=rec.speech is not None)
+    return page("testcall.html", "Test call", local=rec.speech is not None)
 
 
 @bp.get("/testcall.js")
@@ -83,12 +83,3 @@ def testcall_stream(ws: Any) -> None:
         session_.close()
 
 
-PAGE = """<h1>Test call</h1>
-{% if not local %}<p class="bad">Local speech is off: start the server with
-<code>SPEECH_MODE=local</code> to place test calls.</p>{% endif %}
-<p>Talk to the receptionist through your microphone, as a caller would on a test number.
-Audio goes over a WebSocket in Twilio's Media Streams format (8 kHz µ-law).</p>
-<p><button id="call" type="button">Call</button> <button id="hangup" type="button" disabled>
-Hang up</button> <span id="state">idle</span></p>
-<div id="log"></div>
-<script src="{{ url_for('dashboard.testcall_js') }}"></script>"""

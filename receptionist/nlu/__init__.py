@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from receptionist.events import NluResult
+from receptionist.core.events import NluResult
 
 
 class NluEngine(Protocol):

@@ -9,8 +9,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from matplotlib.figure import Figure
+
+from receptionist.config.nlu_data import load_training_data
 from receptionist.nlu import NluEngine
-from receptionist.nlu.data import load_training_data
 
 THRESHOLD = 0.5  # below it the receptionist re-asks instead of acting on the intent
 DOMAIN_ENTITIES = {"appointment_type", "person", "insurer"}
@@ -21,7 +23,10 @@ def evaluate(engine: NluEngine, test_dir: Path) -> dict[str, Any]:
     """Parse every held-out example and compute the scores."""
     data = load_training_data([test_dir])
     synonyms = getattr(getattr(engine, "embedded", engine), "synonyms", {})
-    gold, pred, times, fallbacks = [], [], [], 0
+    gold: list[str] = []
+    pred: list[str] = []
+    times: list[float] = []
+    fallbacks = 0
     tp = fp = fn = 0
     for example in data.examples:
         started = time.perf_counter()
@@ -29,7 +34,8 @@ def evaluate(engine: NluEngine, test_dir: Path) -> dict[str, Any]:
         times.append((time.perf_counter() - started) * 1000)
         fallbacks += bool(result.fallback)
         gold.append(example.intent)
-        pred.append(result.intent if result.confidence >= THRESHOLD else "(below threshold)")
+        pred.append(result.intent or "(none)" if result.confidence >= THRESHOLD
+                    else "(below threshold)")
         want = {(n, synonyms.get(v.lower(), v).lower()) for n, _t, v in example.entities}
         got = {(e.entity, str(e.value).lower()) for e in result.entities
                if e.entity in DOMAIN_ENTITIES}
@@ -74,17 +80,13 @@ def _oos(gold: list[str], pred: list[str]) -> dict[str, Any]:
 
 def confusion_png(result: dict[str, Any], path: Path) -> Path:
     """Draw the intent confusion matrix (rows: gold, columns: predicted)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     labels = sorted(set(result["gold"]) | set(result["pred"]))
     index = {label: i for i, label in enumerate(labels)}
     grid = [[0] * len(labels) for _ in labels]
     for g, p in zip(result["gold"], result["pred"], strict=True):
         grid[index[g]][index[p]] += 1
-    fig, ax = plt.subplots(figsize=(9, 8))
+    fig = Figure(figsize=(9, 8), layout="tight")
+    ax = fig.add_subplot()
     ax.imshow(grid, cmap="Blues")
     ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
@@ -97,9 +99,7 @@ def confusion_png(result: dict[str, Any], path: Path) -> Path:
     ax.set_ylabel("held-out label")
     ax.set_title(f"{result['engine']}: intent confusion on {result['examples']} held-out "
                  "utterances")
-    fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -122,10 +122,12 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
     lines = [f"# NLU evaluation on the held-out split ({first['examples']} utterances)", "",
              "| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     rows = [("intent accuracy", lambda r: f"{r['accuracy']:.1%}"),
-            ("macro F1", lambda r: f"{statistics.fmean(v['f1'] for v in r['intents'].values()):.3f}"),
+            ("macro F1",
+             lambda r: f"{statistics.fmean(v['f1'] for v in r['intents'].values()):.3f}"),
             ("entity F1 (domain entities)", lambda r: f"{r['entity']['f1']:.3f}"),
             ("unrelated requests pushed into a flow",
-             lambda r: f"{r['out_of_scope']['pushed_into_a_flow']}/{r['out_of_scope']['unrelated']}"),
+             lambda r: (f"{r['out_of_scope']['pushed_into_a_flow']}/"
+                        f"{r['out_of_scope']['unrelated']}")),
             ("in-scope requests called out of scope",
              lambda r: f"{r['out_of_scope']['in_scope_called_out_of_scope']:.1%}"),
             ("mean parse latency", lambda r: f"{r['latency_ms']['mean']:.1f} ms"),

@@ -14,7 +14,7 @@ import urllib.parse
 from datetime import datetime
 from typing import Any
 
-from receptionist.events import Entity, NluResult
+from receptionist.core.events import Entity, NluResult
 from receptionist.nlu.spacy_engine import SpacyNlu, _dedupe
 
 log = logging.getLogger("receptionist.nlu.rasa")
@@ -67,8 +67,8 @@ class RasaNlu:
         intent = raw.get("intent") or {}
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
         if name == "nlu_fallback":
-            ranking = [r for r in raw.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
-            name = ranking[0]["name"] if ranking else None
+            ranked = [r for r in raw.get("intent_ranking", []) if r["name"] != "nlu_fallback"]
+            name = ranked[0]["name"] if ranked else None
         synonyms = self.embedded.synonyms
         domain = [Entity(entity=e["entity"], text=text[e["start"]:e["end"]],
                          value=synonyms.get(str(e["value"]).lower(), e["value"]),

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from receptionist.errors import ReceptionistError
+from receptionist.core.errors import ReceptionistError
 
 RASA_VERSION = "3.6.21"
 

@@ -24,10 +24,10 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 from spacy.training import Example as SpacyExample
 
-from receptionist import dates
-from receptionist.errors import NluModelMissing
-from receptionist.events import Entity, NluResult
-from receptionist.nlu.data import TrainingData
+from receptionist.config.nlu_data import TrainingData
+from receptionist.core import dates
+from receptionist.core.errors import NluModelMissing
+from receptionist.core.events import Entity, NluResult
 
 TEXTCAT_CONFIG = {
     "threshold": 0.0,
@@ -59,13 +59,14 @@ def train(data: TrainingData, out_dir: Path, *, epochs: int = 15, seed: int = 7,
     spacy.util.fix_random_seed(seed)
     base = load_base()
     nlp = spacy.blank("en")
-    textcat = nlp.add_pipe("textcat", config=TEXTCAT_CONFIG)
+    textcat: Any = nlp.add_pipe("textcat", config=TEXTCAT_CONFIG)  # a TextCategorizer
     intents = data.intents
     for intent in intents:
         textcat.add_label(intent)
     texts = [features(d) for d in base.pipe(e.text for e in data.examples)]
     examples = [
-        SpacyExample.from_dict(nlp.make_doc(text), {"cats": {i: float(i == e.intent) for i in intents}})
+        SpacyExample.from_dict(nlp.make_doc(text),
+                               {"cats": {i: float(i == e.intent) for i in intents}})
         for text, e in zip(texts, data.examples, strict=True)
     ]
     optimizer = nlp.initialize(lambda: examples)
@@ -81,7 +82,8 @@ def train(data: TrainingData, out_dir: Path, *, epochs: int = 15, seed: int = 7,
     nlp.to_disk(out_dir / "textcat")
     meta = {"engine": "spacy", "intents": intents, "examples": len(data.examples),
             "epochs": epochs, "train_seconds": round(time.perf_counter() - started, 2),
-            "data_sha256": _digest(data), "trained_at": datetime.now().isoformat(timespec="seconds")}
+            "data_sha256": _digest(data),
+            "trained_at": datetime.now().isoformat(timespec="seconds")}
     (out_dir / "entities.json").write_text(json.dumps(_entity_patterns(data), indent=1))
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=1))
     return meta

@@ -10,8 +10,14 @@ from typing import Any
 import numpy as np
 import yaml
 
-from receptionist.errors import ConfigError
+from receptionist.config.bundle import settings_file
+from receptionist.core.errors import ConfigError
+from receptionist.core.escalation import ALWAYS
+from receptionist.speech.domain import clean, corpus, expand
+from receptionist.speech.sphinx import SphinxAsr, default_cache
+from receptionist.speech.tts import build_tts
 from receptionist.speech.turns import TurnConfig
+from receptionist.speech.vosk_asr import VoskAsr
 
 log = logging.getLogger("receptionist.speech")
 CALIBRATION = "Hello, I would like to make an appointment for a cleaning next week, please."
@@ -22,7 +28,6 @@ ASR_KEYS = {"engine", "decoders"}
 @dataclass(frozen=True)
 class VoiceSettings:
     """The contents of flows/voice.yaml."""
-
     voice: dict[str, Any] = field(default_factory=lambda: {"engine": "piper"})
     turns: TurnConfig = TurnConfig()
     asr: dict[str, Any] = field(default_factory=lambda: {"engine": "auto", "decoders": 2})
@@ -63,7 +68,6 @@ def _only(path: Path, section: str, values: Any, allowed: set[str]) -> None:
 @dataclass
 class Speech:
     """The engines a stream uses: ASR, TTS and the turn-taking settings."""
-
     asr: Any
     tts: Any
     turns: TurnConfig
@@ -76,9 +80,7 @@ class Speech:
 
 def build_speech(settings: Any, world: Any, engine: str | None = None) -> Speech:
     """Load the recogniser and the voice; log which are in use."""
-    from receptionist.speech.tts import build_tts
-
-    vs = load_voice_settings(settings.flows_dir / "voice.yaml")
+    vs = load_voice_settings(settings_file(settings.flows_dir, "voice.yaml"))
     asr = build_asr(settings, world, engine or vs.asr["engine"], int(vs.asr["decoders"]))
     v = vs.voice
     tts = build_tts(v["engine"], model=v.get("model"), voice=v.get("espeak_voice", "en-us"),
@@ -95,9 +97,6 @@ def build_speech(settings: Any, world: Any, engine: str | None = None) -> Speech
 
 def escalation_phrases(world: Any) -> list[str]:
     """What the always-escalate categories listen for, spelled out (for grammars)."""
-    from receptionist.escalation import ALWAYS
-    from receptionist.speech.domain import clean, expand
-
     return [clean(p) for name in ALWAYS if (cat := world.matrix.get(name))
             for pattern in cat.patterns for p in expand(pattern)]
 
@@ -107,12 +106,9 @@ def build_asr(settings: Any, world: Any, engine: str = "auto", decoders: int = 2
     if engine == "auto":
         engine = "vosk" if settings.vosk_model_path else "pocketsphinx"
     if engine == "vosk":
-        from receptionist.speech.vosk_asr import VoskAsr
 
         if not settings.vosk_model_path:
             raise ConfigError("VOSK_MODEL_PATH", "the vosk engine needs a model directory")
         return VoskAsr(settings.vosk_model_path, always=escalation_phrases(world))
-    from receptionist.speech.domain import corpus
-    from receptionist.speech.sphinx import SphinxAsr, default_cache
 
     return SphinxAsr(corpus(settings.nlu_data_dir, world), default_cache(), pool_size=decoders)

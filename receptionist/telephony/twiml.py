@@ -7,7 +7,7 @@ from typing import Any
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from receptionist.actions import Gather, Hangup, Say, Transfer, Voicemail
+from receptionist.core.actions import Gather, Hangup, Say, Transfer, Voicemail
 
 VOICE = {"voice": "Polly.Joanna", "language": "en-US"}
 APOLOGY = ("I'm sorry, something went wrong on our side. "

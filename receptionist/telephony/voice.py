@@ -12,9 +12,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
-from receptionist import store
-from receptionist.errors import MalformedWebhook
-from receptionist.events import (
+from receptionist.core.errors import MalformedWebhook
+from receptionist.core.events import (
     CallEnded,
     CallStarted,
     DialFinished,
@@ -23,7 +22,8 @@ from receptionist.events import (
     SpeechRecognized,
     VoicemailRecorded,
 )
-from receptionist.service import Outcome
+from receptionist.service.calls import Outcome
+from receptionist.storage import calls as store
 from receptionist.telephony import media, twiml
 from receptionist.telephony.stream import stream_url
 

@@ -1,0 +1,1 @@
+"""The `receptionist` command: one module per command group, shared helpers in `common`."""

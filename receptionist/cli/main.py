@@ -1,0 +1,311 @@
+"""The `receptionist` command: serve, call, demo, nlu, db, outbox, flows."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from integrations.seed import seed_demo
+from integrations.sql import appointments, contacts
+from receptionist.app import build_nlu, create_app
+from receptionist.cli import compliance as cli_compliance
+from receptionist.cli import kpi as cli_kpi
+from receptionist.cli import rollout as cli_rollout
+from receptionist.cli import shadow as cli_shadow
+from receptionist.cli.common import in_process_caller
+from receptionist.cli.speech import add_audio_arguments, add_models_parser, audio_call
+from receptionist.config.bundle import settings_file
+from receptionist.config.nlu_data import load_training_data
+from receptionist.config.profile import load_profile
+from receptionist.config.settings import Settings
+from receptionist.core.errors import ReceptionistError
+from receptionist.nlu import rasa_env
+from receptionist.nlu.evaluate import evaluate, write_report
+from receptionist.nlu.spacy_engine import train
+from receptionist.service.world import load_world
+from receptionist.simulation.caller import Caller, http_transport
+from receptionist.storage.db import init_db, make_engine
+
+DEMO_SCRIPT = ["I'd like to book a cleaning", "Maria Garcia", "March 3rd, 1985",
+               "next Wednesday at 2 pm", "yes please", "no, that's all"]
+DEMO_CALLER = "+14135550999"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.command != "serve" else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.run(args) or 0)
+    except ReceptionistError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="receptionist", description=(
+        "An AI receptionist on Twilio: call flows as data, an escalation matrix, local NLU."))
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the Twilio webhook server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.set_defaults(run=_serve)
+
+    call = sub.add_parser("call", help="play Twilio against the receptionist (text turns, or "
+                          "audio over a Media Stream with --audio)")
+    call.add_argument("--url", help="a running server's base URL (default: in-process)")
+    call.add_argument("--say", action="append", default=[], help="a caller line (repeatable); "
+                      "'DTMF:0' presses keys, '<silence>' stays silent; default: lines from stdin")
+    call.add_argument("--json", action="store_true", help="print one JSON object per call")
+    call.add_argument("--batch", type=Path, help="JSONL file, one call per line: "
+                      '{"from": "+1...", "say": ["...", ...]}')
+    call.add_argument("--from", dest="caller", default="+14135550142", help="caller ID")
+    call.add_argument("--at", help="practice-local time of the call, e.g. 2026-11-23T10:00 "
+                      "(in-process only; default now)")
+    call.add_argument("--dial-status", default="completed",
+                      choices=["completed", "no-answer", "busy", "failed"],
+                      help="what happens when the receptionist transfers (default: answered)")
+    add_audio_arguments(call)
+    call.set_defaults(run=_call)
+    add_models_parser(sub)
+
+    demo = sub.add_parser("demo", help="run a scripted booking call through the webhook path")
+    demo.set_defaults(run=_demo)
+
+    nlu = sub.add_parser("nlu", help="train or use the NLU engine")
+    nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
+    train = nlu_sub.add_parser("train", help="train from nlu_data/ (rasa: in its own Python "
+                               "3.10 environment, created once under ~/.cache/receptionist)")
+    train.add_argument("--engine", default="spacy", choices=["spacy", "rasa"])
+    train.set_defaults(run=_nlu_train)
+    parse = nlu_sub.add_parser("parse", help="text lines on stdin -> JSONL intents and entities")
+    parse.add_argument("--engine", default=None, choices=["spacy", "rasa"],
+                       help="default: NLU_ENGINE or spacy; rasa needs a server at RASA_URL")
+    parse.set_defaults(run=_nlu_parse)
+    evaluate = nlu_sub.add_parser("evaluate", help="score the engines on the held-out split "
+                                  "in nlu_data/test/ (markdown, JSON, confusion matrix PNGs)")
+    evaluate.add_argument("--engine", action="append", choices=["spacy", "rasa"],
+                          help="repeatable; default: spacy, and rasa when RASA_URL answers")
+    evaluate.add_argument("--out", type=Path, default=Path("reports/nlu"),
+                          help="folder for report.md, report.json and the PNGs")
+    evaluate.set_defaults(run=_nlu_evaluate)
+
+    rasa = sub.add_parser("rasa", help="the Rasa NLU service")
+    rasa_sub = rasa.add_subparsers(dest="rasa_command", required=True)
+    rserve = rasa_sub.add_parser("serve", help="serve the trained Rasa model (rasa run "
+                                 "--enable-api) on 127.0.0.1")
+    rserve.add_argument("--port", type=int, default=5005)
+    rserve.set_defaults(run=_rasa_serve)
+
+    dbp = sub.add_parser("db", help="database tasks")
+    db_sub = dbp.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("init", help="create tables and the demo patients").set_defaults(run=_db_init)
+
+    outbox = sub.add_parser("outbox", help="deliver queued CRM write-backs")
+    outbox.add_subparsers(dest="outbox_command", required=True).add_parser(
+        "run", help="deliver every due row once").set_defaults(run=_outbox_run)
+
+
+    cli_rollout.register(sub)
+    cli_compliance.register(sub)
+    cli_shadow.register(sub)
+    cli_kpi.register(sub)
+    return p
+
+
+def _serve(args: argparse.Namespace) -> int:
+
+    app = create_app()
+    app.run(host=args.host, port=args.port, threaded=True)
+    return 0
+
+
+def _call(args: argparse.Namespace) -> int:
+
+    if args.audio:
+        return audio_call(args, _scripts(args), _print_call)
+    if args.url:
+        token = Settings.from_env().twilio_auth_token
+        if not token:
+            print("error: set TWILIO_AUTH_TOKEN to the server's token to sign requests",
+                  file=sys.stderr)
+            return 2
+        caller = Caller(http_transport(), token, base_url=args.url, dial_status=args.dial_status)
+    else:
+        caller, _ = in_process_caller(args.at, args.dial_status)
+    scripts = _scripts(args)
+    for number, lines in scripts:
+        result = caller.call(lines, caller=number)
+        if args.json:
+            print(json.dumps(result.as_json()), flush=True)
+        else:
+            _print_call(result)
+    return 0
+
+
+def _scripts(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
+    if args.batch:
+        scripts = []
+        for n, line in enumerate(args.batch.read_text().splitlines(), 1):
+            if line.strip():
+                try:
+                    item = json.loads(line)
+                    scripts.append((item.get("from") or args.caller, list(item["say"])))
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise ReceptionistError(f"{args.batch}:{n}: expected "
+                                            '{"from": ..., "say": [...]}: ' + str(exc)) from exc
+        return scripts
+    lines = args.say or [ln.rstrip("\n") for ln in sys.stdin if ln.strip()]
+    return [(args.caller, lines)]
+
+
+def _print_call(result: Any) -> None:
+    for turn in result.turns:
+        if turn["caller"] is not None:
+            print(f"  caller:       {turn['caller']}")
+        print(f"  receptionist: {turn['receptionist']}")
+    if result.whisper:
+        print(f"  (whisper to staff: {result.whisper})")
+    o = result.outcome
+    print(f"  -> {o.get('status')}; flow={o.get('flow')} disposition={o.get('disposition')} "
+          f"escalation={o.get('escalation')} transfer_to={o.get('transfer_to')}")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import sqlalchemy as sa
+
+
+    caller, app = in_process_caller()
+    print(f"Demo call to {app.extensions['receptionist'].world.profile.name} "
+          "through the signed Twilio webhook path:\n")
+    result = caller.call(DEMO_SCRIPT, caller=DEMO_CALLER)
+    _print_call(result)
+    with app.extensions["receptionist"].engine.connect() as conn:
+        row = conn.execute(sa.select(appointments, contacts.c.first_name, contacts.c.last_name)
+                           .join(contacts).order_by(appointments.c.id.desc()).limit(1)).first()
+    if row is not None and result.outcome.get("disposition") == "booked":
+        print(f"\nBooked in the scheduler: appointment #{row.id}, {row.first_name} "
+              f"{row.last_name}, {row.appointment_type} with {row.provider_id}, "
+              f"{row.start:%Y-%m-%d %H:%M} UTC, status {row.status}")
+        return 0
+    print("\nThe demo call did not end in a booking.", file=sys.stderr)
+    return 1
+
+
+def _nlu_train(args: argparse.Namespace) -> int:
+
+    settings = Settings.from_env()
+    if args.engine == "rasa":
+
+        def log(message: str) -> None:
+            print(message, file=sys.stderr)
+
+        model = rasa_env.train(settings.nlu_data_dir / "nlu.yml",
+                               settings.nlu_data_dir / "config.yml", settings.rasa_model_dir, log)
+        print(f"Rasa model written to {model}", file=sys.stderr)
+        return 0
+    data = load_training_data([settings.nlu_data_dir])
+    print(f"training the spaCy intent classifier on {len(data.examples)} examples, "
+          f"{len(data.intents)} intents", file=sys.stderr)
+
+    def progress(epoch: int, total: int, loss: float) -> None:
+        bar = "#" * int(30 * epoch / total)
+        print(f"\r  [{bar:<30}] epoch {epoch}/{total} loss {loss:.3f}", end="", file=sys.stderr)
+
+    meta = train(data, settings.nlu_model_dir, progress=progress)
+    print(f"\nmodel written to {settings.nlu_model_dir} in {meta['train_seconds']} s",
+          file=sys.stderr)
+    return 0
+
+
+def _nlu_engine(settings: Settings, engine: str) -> Any:
+
+    return build_nlu(replace(settings, nlu_engine=engine), load_world(settings.flows_dir))
+
+
+def _nlu_parse(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    nlu = _nlu_engine(settings, args.engine or settings.nlu_engine)
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        if not text.strip():
+            continue
+        r = nlu.parse(text)
+        out = {"text": text, "intent": r.intent, "confidence": r.confidence,
+               "entities": [e.model_dump(mode="json") for e in r.entities]}
+        if r.fallback:
+            out["fallback"] = r.fallback
+        print(json.dumps(out), flush=True)
+    return 0
+
+
+def _nlu_evaluate(args: argparse.Namespace) -> int:
+
+    settings = Settings.from_env()
+    engines = args.engine or ["spacy"] + (["rasa"] if _rasa_up(settings) else [])
+    results = {name: evaluate(_nlu_engine(settings, name), settings.nlu_data_dir / "test")
+               for name in engines}
+    if any(r.get("fallbacks") for r in results.values()):
+        print("error: Rasa did not answer during the evaluation (see fallbacks in the report)",
+              file=sys.stderr)
+    paths = write_report(results, args.out)
+    print(paths["markdown"].read_text())
+    print(f"written: {', '.join(str(p) for p in paths.values())}", file=sys.stderr)
+    return 0
+
+
+def _rasa_up(settings: Settings) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(settings.rasa_url + "/status", timeout=1):  # noqa: S310
+            return True
+    except OSError:
+        return False
+
+
+def _rasa_serve(args: argparse.Namespace) -> int:
+    import os
+
+
+    settings = Settings.from_env()
+    model = settings.rasa_model_dir / "nlu.tar.gz"
+    if not model.exists():
+        print(f"error: no Rasa model at {model}: run 'receptionist nlu train --engine rasa'",
+              file=sys.stderr)
+        return 2
+    rasa_env.ensure_env()
+    command = rasa_env.serve_command(model, args.port)
+    os.execv(command[0], command)
+    return 0  # pragma: no cover - execv does not return
+
+
+def _db_init(args: argparse.Namespace) -> int:
+
+    settings = Settings.from_env()
+    engine = make_engine(settings.database_url)
+    init_db(engine)
+    with engine.begin() as conn:
+        seeded = seed_demo(conn, load_profile(settings_file(settings.flows_dir, "practice.yaml")))
+    print(f"tables ready on {engine.dialect.name}" + ("; demo patients added" if seeded else ""))
+    return 0
+
+
+def _outbox_run(args: argparse.Namespace) -> int:
+
+    app = create_app()
+    delivered, failed = app.extensions["receptionist"].service.drain_outbox()
+    print(f"delivered {delivered}, failed {failed} (failed rows are retried later)")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Settings, and loading and validating every YAML file: flows, matrix, profile, compliance, NLU."""

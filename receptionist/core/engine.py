@@ -1,0 +1,304 @@
+"""The call engine: `step(world, state, event) -> (state, actions)`. Pure: no I/O, no clock.
+
+Escalation is checked on every caller turn before any flow logic, so a request for a person,
+DTMF 0 or a safety phrase is honoured at once, in any step, without a re-prompt.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from receptionist.core import sentiment
+from receptionist.core.actions import Action, Gather, Hangup, RunAction, Say, Voicemail
+from receptionist.core.events import (
+    ActionResult,
+    CallEnded,
+    CallStarted,
+    DialFinished,
+    DtmfPressed,
+    Event,
+    NluResult,
+    NoInput,
+    SpeechRecognized,
+    VoicemailRecorded,
+)
+from receptionist.core.runner import advance, ask, escalate, jump, start_flow
+from receptionist.core.runner import line as _line
+from receptionist.core.slots import YES, parse
+from receptionist.core.state import CallState, note
+from receptionist.core.templates import render
+from receptionist.core.world import World
+
+REFUSAL = re.compile(r"\b(no recording|don'?t record|do not record|stop recording|"
+                     r"don'?t want (to be|this) recorded|not be recorded)\b", re.I)
+ENGINE_SLOTS = frozenset({"start_intent"})
+ENDING_INTENTS = ("deny", "goodbye")
+
+
+Actions = list[Action]
+
+
+def step(world: World, state: CallState | None, event: Event) -> tuple[CallState, Actions]:
+    """Decide what to do about one event; return the new state and the actions to take."""
+    if isinstance(event, CallStarted):
+        return _start(world, event)
+    if state is None:
+        raise ValueError(f"{type(event).__name__} arrived before the call started")
+    st = state.model_copy(deep=True)
+    st.decision = ""
+    st.seq += 1
+    out: Actions = []
+    if isinstance(event, SpeechRecognized | DtmfPressed):
+        _caller_turn(world, st, event, out)
+    elif isinstance(event, NoInput):
+        _silence(world, st, event.at, out)
+    elif isinstance(event, ActionResult):
+        _action_done(world, st, event, out)
+    elif isinstance(event, DialFinished):
+        _dial_done(world, st, event, out)
+    elif isinstance(event, VoicemailRecorded):
+        note(st, "system", f"voicemail recorded ({event.duration}s)")
+        out.append(RunAction(name="attach_recording", args={
+            "ticket": st.slots.get("ticket"), "url": event.recording_url}))
+    elif isinstance(event, CallEnded):
+        _ended(world, st, event, out)
+    return st, out
+
+
+def _start(world: World, event: CallStarted) -> tuple[CallState, Actions]:
+    st = CallState(call_sid=event.call_sid, caller=event.caller, called=event.called,
+                   started_at=event.at, after_hours=not world.profile.is_open(event.at))
+    prompt = render(" ".join(filter(None, [world.disclosure, world.conversation.greeting])),
+                    {"practice": world.practice})
+    st.last_prompt = prompt
+    note(st, "receptionist", prompt)
+    st.decision = "greet"
+    return st, [Gather(prompt=prompt, hints=world.menu_hints())]
+
+
+def _caller_turn(world: World, st: CallState, event: SpeechRecognized | DtmfPressed,
+                 out: Actions) -> None:
+    text = event.text if isinstance(event, SpeechRecognized) else ""
+    nlu = event.nlu if isinstance(event, SpeechRecognized) else None
+    dtmf = event if isinstance(event, DtmfPressed) else None
+    st.turns += 1
+    st.silences = 0
+    note(st, "caller", text or f"[pressed {dtmf.digits if dtmf else ''}]")
+    if nlu:
+        st.last_intent, st.last_confidence = nlu.intent, nlu.confidence
+    if text:
+        st.sentiments.append(sentiment.score(text))
+    if st.phase in ("handoff", "voicemail", "ended"):
+        st.decision = "ignored: call already handed over"
+        return
+    hit = world.detector.detect(text, nlu, dtmf) or _negative(world, st)
+    if hit:
+        escalate(world, st, hit[0], hit[1], event.at, out)
+    elif text and REFUSAL.search(text):
+        st.consent, st.decision = "refused", "consent refused: no recording or transcript"
+        st.transcript.clear()
+        ask(st, out, _line(world, "consent_refused") + " " + st.last_prompt, world.menu_hints())
+    elif st.phase in ("greeting", "anything_else"):
+        _route(world, st, text, nlu, dtmf, event.at, out)
+    else:
+        _answer(world, st, text, nlu, dtmf, event.at, out)
+
+
+def _negative(world: World, st: CallState) -> tuple[str, str] | None:
+    category = world.matrix.get("negative_sentiment")
+    if category is None or category.threshold is None or not st.sentiments:
+        return None
+    window = st.sentiments[-(category.after or 2):]
+    if st.sentiments[-1] <= -0.99 or (len(window) == (category.after or 2)
+                                        and sum(window) / len(window) <= category.threshold):
+        return "negative_sentiment", f"caller upset (sentiment {st.sentiments[-1]:.2f})"
+    return None
+
+
+def _route(world: World, st: CallState, text: str, nlu: NluResult | None,
+           dtmf: DtmfPressed | None, at: datetime, out: Actions) -> None:
+    intent = nlu.intent if nlu and nlu.confidence >= world.confidence_threshold else None
+    if st.phase == "anything_else" and (intent in ENDING_INTENTS or _plain_no(text)):
+        _goodbye(world, st, out)
+        return
+    flow = _flow_for(world, intent, dtmf)
+    if flow and is_live(world, flow):
+        start_flow(world, st, flow, nlu, at, out)
+    elif intent == "out_of_scope" or flow:
+        st.call_type = st.call_type or "out_of_scope"
+        st.call_types.append("out_of_scope")
+        why = f"asked: {text}" if not flow else f"{flow.replace('_', ' ')} is not live yet"
+        escalate(world, st, "out_of_scope", why, at, out)
+    elif intent in ("greet", "affirm") or (st.phase == "anything_else" and YES.match(text or "")):
+        ask(st, out, _line(world, "how_can_i_help" if intent != "greet" else "hello"),
+            world.menu_hints())
+    else:
+        _misunderstood(world, st, at, out)
+
+
+def is_live(world: World, flow: str) -> bool:
+    """Whether a call type takes calls (its stage is live)."""
+    return world.live is None or flow in world.live
+
+
+def _plain_no(text: str) -> bool:
+    lowered = text.lower().strip(" .!")
+    return lowered in {"no", "nope", "no thanks", "no thank you", "that's all", "that's it",
+                       "nothing", "nothing else", "i'm good", "all set"}
+
+
+def _flow_for(world: World, intent: str | None, dtmf: DtmfPressed | None) -> str | None:
+    if dtmf is not None:
+        return next((f.flow for f in world.flows.call_types() if f.menu_key == dtmf.digits[:1]),
+                    None)
+    return world.flows.by_intent.get(intent or "")
+
+
+def _misunderstood(world: World, st: CallState, at: datetime, out: Actions) -> None:
+    st.misunderstood += 1
+    category = world.matrix.get("low_confidence")
+    if category and st.misunderstood >= (category.after or 2):
+        escalate(world, st, "low_confidence",
+                 f"not understood {st.misunderstood} times (last intent {st.last_intent} "
+                 f"at {st.last_confidence:.2f})", at, out)
+        return
+    st.decision = "reask: not understood"
+    ask(st, out, _line(world, "not_understood") + " " + _line(world, "menu"), world.menu_hints())
+
+
+def _goodbye(world: World, st: CallState, out: Actions) -> None:
+    text = _line(world, "goodbye")
+    note(st, "receptionist", text)
+    st.phase, st.status, st.decision = "ended", "completed", "goodbye"
+    out += [Say(text=text), Hangup()]
+
+
+def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
+            dtmf: DtmfPressed | None, at: datetime, out: Actions) -> None:
+    flow = world.flows.flows[st.flow or ""]
+    current = flow.step(st.step or "")
+    if not hasattr(current, "collect"):
+        st.decision = "ignored: not waiting for an answer"
+        return
+    parsed = parse(current, text, nlu, digits=dtmf.digits if dtmf else None,
+                   profile=world.profile, now=at, caller=st.caller)
+    if parsed.ok:
+        st.slots[current.collect] = parsed.value
+        st.attempts = 0
+        st.decision = f"filled {current.collect}"
+        jump(world, st, current, at, out)
+        return
+    switch = world.flows.by_intent.get(nlu.intent or "") if nlu else None
+    if switch and nlu and nlu.confidence >= world.switch_confidence and switch != _root(st) \
+            and is_live(world, switch):
+        st.stack.clear()
+        start_flow(world, st, switch, nlu, at, out)
+        return
+    st.attempts += 1
+    if st.attempts >= current.max_attempts:
+        st.attempts = 0
+        if current.on_fail:
+            st.step = current.on_fail
+            advance(world, st, at, out)
+        else:
+            escalate(world, st, "repeated_failure",
+                     f"could not get {current.collect.replace('_', ' ')}", at, out)
+        return
+    context = {**st.slots, "practice": world.practice, "caller": st.caller}
+    again = render(current.reprompt, context) if current.reprompt else (
+        render(world.conversation.reask, {"problem": parsed.problem}) + " "
+        + render(current.prompt, context))
+    st.decision = f"reask {current.collect}"
+    ask(st, out, again, current.hints, current.type)
+
+
+def _root(st: CallState) -> str | None:
+    return st.stack[0][0] if st.stack else st.flow
+
+
+def _silence(world: World, st: CallState, at: datetime, out: Actions) -> None:
+    if st.phase not in ("greeting", "in_flow", "anything_else"):
+        return
+    st.silences += 1
+    policy = world.matrix.no_input
+    if st.silences <= policy.reprompts:
+        st.decision = "reprompt after silence"
+        ask(st, out, _line(world, "still_there") + " " + st.last_prompt)
+        return
+    if st.phase == "anything_else":
+        _goodbye(world, st, out)
+    elif policy.then == "transfer":
+        escalate(world, st, "human_request", "caller silent", at, out)
+    else:
+        note(st, "receptionist", policy.goodbye)
+        st.phase, st.status, st.decision = "ended", "ended", "hangup after silence"
+        out += [Say(text=policy.goodbye), Hangup()]
+
+
+def _action_done(world: World, st: CallState, event: ActionResult, out: Actions) -> None:
+    if event.name == "create_ticket" and st.phase == "voicemail":
+        st.slots["ticket"] = event.data.get("ticket")
+        out.append(Voicemail(prompt=world.matrix.fallback.voicemail_prompt))
+        return
+    if event.name == "attach_recording":
+        text = _line(world, "message_saved")
+        note(st, "receptionist", text)
+        out += [Say(text=text), Hangup()]
+        return
+    if event.name == "write_back_summary" or st.phase != "in_flow":
+        return
+    current = world.flows.flows[st.flow or ""].step(st.step or "")
+    if not event.ok:
+        st.decision = f"action {event.name} failed: {event.error}"
+        if current.on_error:
+            st.step = current.on_error
+            advance(world, st, event.at, out)
+        else:
+            escalate(world, st, "staff_assist", f"{event.name} failed", event.at, out)
+        return
+    if current.save_as:
+        st.slots[current.save_as] = event.data
+    jump(world, st, current, event.at, out)
+
+
+def _dial_done(world: World, st: CallState, event: DialFinished, out: Actions) -> None:
+    if event.status in ("completed", "answered"):
+        st.decision = "handoff answered"
+        out.append(Hangup())
+        return
+    st.phase, st.status, st.disposition = "voicemail", "voicemail", "callback_ticket"
+    st.decision = f"handoff not answered ({event.status}): voicemail and callback ticket"
+    note(st, "system", f"transfer to {st.transfer_to} not answered ({event.status})")
+    out.append(RunAction(name="create_ticket", args={
+        "kind": "callback", "reason": st.escalation_reason or st.escalation or "callback",
+        "category": st.escalation, "callback_number": st.caller,
+        "caller_name": st.slots.get("full_name"), "for_target": st.transfer_to}))
+
+
+def _ended(world: World, st: CallState, event: CallEnded, out: Actions) -> None:
+    out.append(RunAction(name="write_back_summary", args={"status": event.status}))
+    _minimise(world, st)
+    st.ended_at = event.at
+    if st.status == "in_progress":
+        st.status = "completed" if st.disposition else "abandoned"
+    st.phase = "ended"
+    if st.disposition is None:
+        st.disposition = {"transferred": "transferred", "voicemail": "callback_ticket"}.get(
+            st.status, "abandoned" if st.status == "abandoned" else None)
+
+
+def _minimise(world: World, st: CallState) -> None:
+    """Keep only the slots the call's flows declare they may store."""
+    allowed = set(ENGINE_SLOTS)
+    todo = [f for f in st.call_types if f in world.flows.flows]
+    seen: set[str] = set()
+    while todo:
+        flow = world.flows.flows[todo.pop()]
+        if flow.flow in seen:
+            continue
+        seen.add(flow.flow)
+        allowed.update(flow.stores)
+        todo += [s.call for s in flow.steps if hasattr(s, "call")]
+    st.slots = {k: v for k, v in st.slots.items() if k in allowed}
+

@@ -1,0 +1,135 @@
+"""The escalation matrix: who gets the call, for which reasons, in and after hours.
+
+Checked on every caller turn before any flow logic. Five categories can never be switched off.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from receptionist.core.events import DtmfPressed, NluResult
+from receptionist.core.model import Strict
+from receptionist.core.profile import PracticeProfile
+
+ALWAYS = ("safety", "minors_vulnerable", "mental_health", "legal_complaint", "human_request")
+MESSAGE = "message"  # a route that takes a message and opens a callback ticket instead of dialling
+
+
+class Route(Strict):
+    """Where a category goes, in business hours and after them."""
+
+    in_hours: str
+    after_hours: str
+
+
+class Category(Strict):
+    """One reason to hand a call to a person, and how it is recognised."""
+
+    enabled: bool = True
+    priority: int = 50
+    intents: tuple[str, ...] = ()
+    min_confidence: float = Field(default=0.6, ge=0, le=1)
+    patterns: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    dtmf: tuple[str, ...] = ()
+    route: Route
+    say: str
+    threshold: float | None = None  # for low_confidence / negative_sentiment
+    after: int | None = None  # turns before low_confidence / repeated_failure fire
+
+    @field_validator("patterns", "unless")
+    @classmethod
+    def _compiles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {pattern!r} is not a regular expression: {exc}") from exc
+        return value
+
+
+class Fallback(Strict):
+    """What happens when nobody answers a transfer."""
+
+    voicemail_prompt: str
+    callback_ticket: bool = True
+    dial_timeout: int = Field(default=20, ge=5, le=60)
+
+
+class NoInputPolicy(Strict):
+    """What silence leads to: re-prompts, then a polite end or a transfer."""
+
+    reprompts: int = Field(default=2, ge=0, le=5)
+    then: Literal["hangup", "transfer"] = "hangup"
+    goodbye: str = ("I haven't heard anything, so I'll end the call now. "
+                    "Please call us back anytime.")
+
+
+class EscalationMatrix(Strict):
+    """Every escalation category, validated against the practice's handoff targets."""
+
+    version: Literal["1"]
+    categories: dict[str, Category]
+    fallback: Fallback
+    no_input: NoInputPolicy = NoInputPolicy()
+
+    def ordered(self) -> list[tuple[str, Category]]:
+        """Enabled categories, most urgent first."""
+        return sorted(((n, c) for n, c in self.categories.items() if c.enabled),
+                      key=lambda item: item[1].priority)
+
+    def get(self, name: str) -> Category | None:
+        """Return an enabled category by name."""
+        cat = self.categories.get(name)
+        return cat if cat is not None and cat.enabled else None
+
+    def target_for(self, name: str, profile: PracticeProfile, at: datetime) -> str:
+        """Pick the route's target for the moment of the call; an unstaffed target falls through."""
+        route = self.categories[name].route
+        if profile.is_open(at):
+            return route.in_hours
+        return route.after_hours
+
+
+class Detector:
+    """Recognise escalation categories in one caller turn (text, NLU result or keys)."""
+
+    def __init__(self, matrix: EscalationMatrix) -> None:
+        self.matrix = matrix
+        self._compiled = {
+            name: ([re.compile(p, re.I) for p in cat.patterns],
+                   [re.compile(p, re.I) for p in cat.unless])
+            for name, cat in matrix.ordered()
+        }
+
+    def detect(self, text: str | None, nlu: NluResult | None,
+               dtmf: DtmfPressed | None = None) -> tuple[str, str] | None:
+        """Return (category, why) for the most urgent category this turn triggers, or None."""
+        for name, cat in self.matrix.ordered():
+            if cat.threshold is not None or cat.after is not None:
+                continue  # turn-count categories are decided by the engine
+            why = self._why(name, cat, text, nlu, dtmf)
+            if why:
+                return name, why
+        return None
+
+    def _why(self, name: str, cat: Category, text: str | None, nlu: NluResult | None,
+             dtmf: DtmfPressed | None) -> str | None:
+        if dtmf is not None and dtmf.digits in cat.dtmf:
+            return f"pressed {dtmf.digits}"
+        if not text:
+            return None
+        patterns, unless = self._compiled[name]
+        if any(u.search(text) for u in unless):
+            return None
+        for pattern in patterns:
+            match = pattern.search(text)
+            if match:
+                return f"said \"{match.group(0)}\""
+        if nlu and nlu.intent in cat.intents and nlu.confidence >= cat.min_confidence:
+            return f"intent {nlu.intent} ({nlu.confidence:.2f})"
+        return None
