@@ -18,6 +18,8 @@ from receptionist.config.bundle import read_bundle
 from receptionist.config.settings import Settings
 from receptionist.core.errors import ConfigError, ReceptionistError
 from receptionist.core.world import World
+from receptionist.dashboard import shadow as _shadow_pages  # noqa: F401 - routes join the bp
+from receptionist.dashboard import testcall as _test_call_page  # noqa: F401 - and these
 from receptionist.dashboard.auth import secret_key
 from receptionist.dashboard.views import bp as dashboard_bp
 from receptionist.nlu import NluEngine
@@ -97,7 +99,6 @@ def build_nlu(settings: Settings, world: World) -> NluEngine:
     if settings.nlu_engine == "spacy":
         return embedded
     if settings.nlu_engine == "rasa":
-
         return RasaNlu(settings.rasa_url, embedded, timeout=settings.rasa_timeout)
     raise ConfigError("NLU_ENGINE", f"unknown engine {settings.nlu_engine!r}; use spacy or rasa")
 
@@ -122,7 +123,6 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
     engine = make_engine(settings.database_url)
     init_db(engine)
     if settings.seed_demo_data:
-
         with engine.begin() as conn:
             seed_demo(conn, world.profile, now=clock())
     if not settings.twilio_auth_token:
@@ -137,7 +137,6 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
         raise ConfigError("SPEECH_MODE", f"unknown mode {settings.speech_mode!r}; use twilio "
                                          "or local")
     if (settings.speech_mode == "local" or settings.shadow_mode) and speech is None:
-
         speech = build_speech(settings, world, settings.asr_engine or None)
     app = Flask(__name__)
     app.extensions["receptionist"] = Receptionist(
@@ -147,9 +146,6 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
         speech=speech if settings.speech_mode == "local" or settings.shadow_mode else None)
     app.register_blueprint(voice_bp)
     app.register_blueprint(stream_bp)
-    import receptionist.dashboard.shadow  # noqa: F401  (adds the shadow pages to the blueprint)
-    import receptionist.dashboard.testcall  # noqa: F401  (and the browser test call)
-
     app.secret_key = settings.extra.get("secret_key") or secret_key()
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.register_blueprint(dashboard_bp)

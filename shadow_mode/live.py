@@ -19,7 +19,6 @@ from typing import Any
 
 from integrations.sql import SqlIntegrations
 from receptionist.speech.audio import frames, from_b64_ulaw
-from receptionist.speech.turns import TurnTaker
 from shadow_mode import store as shadow_store
 from shadow_mode.replay import ShadowCall
 
@@ -33,8 +32,7 @@ class ShadowSession:
 
     def __init__(self, rec: Any, speech: Any) -> None:
         self.rec, self.speech = rec, speech
-        self.ears = {"caller": TurnTaker(speech.asr, speech.turns),
-                     "staff": TurnTaker(speech.asr, speech.turns)}
+        self.ears = {"caller": speech.turn_taker(), "staff": speech.turn_taker()}
         self.call: ShadowCall | None = None
         self.closed = False
         self.pilot = rec.settings.shadow_pilot

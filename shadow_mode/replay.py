@@ -23,6 +23,7 @@ from receptionist.core import engine as call_engine
 from receptionist.core.actions import RunAction, Transfer
 from receptionist.core.errors import ReceptionistError
 from receptionist.core.events import ActionResult, CallEnded, CallStarted, SpeechRecognized
+from receptionist.core.state import contained
 from receptionist.service import executor
 
 CONTAINED = {"completed"}
@@ -132,7 +133,9 @@ class ShadowCall:
     def _drain(self, st: Any, pending: list[Any], at: datetime, said: list[Any]) -> Any:
         with self.queries() as integrations:
             shadow = ShadowExecutor(integrations, self.world)
-            st = _drain(self.world, st, pending, shadow, at, said)
+            st, output = call_engine.drain(self.world, st, pending,
+                                           lambda now, action: shadow.run(now, action, at))
+        said += output
         self.commands += shadow.commands
         return st
 
@@ -171,9 +174,7 @@ class ShadowCall:
         return {"call_id": self.call_id, "from": self.caller,
                 "started_at": self.started_at.isoformat(), "call_type": st.call_type,
                 "escalation": st.escalation, "transfer_to": st.transfer_to,
-                "would_contain": bool(st.call_type and st.call_type != "out_of_scope"
-                                      and not st.escalation and st.disposition
-                                      and st.disposition not in ("abandoned",)),
+                "would_contain": contained(st.status, st.escalation, st.call_type),
                 "disposition": st.disposition, "decisions": self.decisions,
                 "would_have_done": self.commands, "human": human or {},
                 "transcript": self.transcript}
@@ -189,20 +190,6 @@ def replay_call(call: RecordedCall, world: Any, nlu: Any, integrations: Any) -> 
         else:
             shadow.staff_said(turn.text, turn.t)
     return shadow.end(call.turns[-1].t if call.turns else 0, call.human.model_dump())
-
-
-def _drain(world: Any, st: Any, pending: list[Any], shadow: ShadowExecutor, at: datetime,
-           said: list[Any]) -> Any:
-    for _ in range(20):
-        if not pending:
-            break
-        action = pending.pop(0)
-        if isinstance(action, RunAction):
-            st, more = call_engine.step(world, st, shadow.run(st, action, at))
-            pending = more + pending
-        else:
-            said.append(action)
-    return st
 
 
 def replay(calls: Iterable[RecordedCall], world: Any, nlu: Any, engine: Engine,

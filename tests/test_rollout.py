@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from integrations import crm_hygiene
 from integrations.sql import appointments, contacts
 from receptionist.app import create_app
+from receptionist.config.bundle import read_bundle
 from receptionist.config.settings import ROOT
 from receptionist.rollout import readiness
 from receptionist.rollout import stages as rollout
@@ -19,7 +20,7 @@ from receptionist.service.world import load_world
 from receptionist.simulation.caller import Caller, flask_transport
 from receptionist.simulation.coverage import coverage
 from receptionist.storage.db import init_db, make_engine, to_db
-from receptionist.storage.tables import calls
+from receptionist.storage.tables import calls, flow_bundles
 from tests.conftest import TOKEN, rows
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -150,6 +151,24 @@ def test_flow_bundles_roll_back_with_one_command_and_a_running_server_reloads(
     rec.refresh(every=0)
     assert "lot behind the building" in caller.call(["where can I park", "no"]
                                                     ).turns[1]["receptionist"]
+
+
+def test_a_version_stored_in_the_old_flat_layout_rolls_back_into_todays(tree, engine):
+    """Bundles stored before settings moved to flows/settings/ still restore, and load."""
+    flows = tree / "flows"
+    flat = {name: text for name, text in read_bundle(flows).items()}
+    flat = {name.removeprefix("settings/"): text for name, text in flat.items()}
+    flat["practice.yaml"] = flat["practice.yaml"].replace("Bright Smile Dental", "Old Smile")
+    with engine.begin() as conn:
+        conn.execute(flow_bundles.insert().values(digest="old", files=flat, note="old layout",
+                                                  by="ops", at=to_db(NOW)))
+        rollout.snapshot(conn, flows, "ops", "today")
+        version = rollout.restore(conn, flows, "karen", version=1)
+    assert version == 1
+    assert not (flows / "practice.yaml").exists()
+    assert "Old Smile" in (flows / "settings" / "practice.yaml").read_text()
+    assert load_world(flows, tree / "nlu_data").profile.name == "Old Smile"
+    assert not (flows / "settings" / "conversation.yaml").exists()
 
 
 def test_a_broken_bundle_on_disk_is_not_loaded_and_calls_go_on(tree, settings, nlu, clock):

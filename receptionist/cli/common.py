@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import getpass
-import secrets
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +13,7 @@ from receptionist.app import create_app
 from receptionist.compliance import audit
 from receptionist.config.settings import Settings
 from receptionist.service.world import World, load_world
-from receptionist.simulation.caller import Caller, flask_transport
+from receptionist.simulation.caller import Caller, flask_transport, signed_settings
 from receptionist.storage.db import init_db, make_engine
 
 
@@ -53,7 +51,6 @@ def clock(at: str | None, settings: Settings) -> Callable[[], datetime] | None:
 
 def in_process_caller(at: str | None = None, dial_status: str = "completed") -> tuple[Caller, Any]:
     """A Caller wired to an in-process app that trusts a signing token of its own."""
-    token = secrets.token_hex(16)
-    settings = replace(Settings.from_env(), twilio_auth_token=token, public_base_url="")
+    settings, token = signed_settings()
     app = create_app(settings, clock=clock(at, settings))
     return Caller(flask_transport(app), token, dial_status=dial_status), app

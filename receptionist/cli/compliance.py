@@ -72,12 +72,10 @@ def register(sub: Any) -> None:
 
 
 def _keyring() -> Any:
-
     return load_keyring()
 
 
 def keys_init(args: argparse.Namespace) -> int:
-
     path = Path(os.environ.get("RECEPTIONIST_KEY_FILE") or DEFAULT_KEY_FILE)
     if path.exists():
         print(f"key file {path} already exists")
@@ -89,7 +87,6 @@ def keys_init(args: argparse.Namespace) -> int:
 
 
 def keys_rotate(args: argparse.Namespace) -> int:
-
     path = Path(os.environ.get("RECEPTIONIST_KEY_FILE") or DEFAULT_KEY_FILE)
     if not path.exists():
         print(f"error: no key file at {path}; run 'receptionist keys init'", file=sys.stderr)
@@ -104,7 +101,6 @@ def keys_rotate(args: argparse.Namespace) -> int:
 
 
 def audit_verify(args: argparse.Namespace) -> int:
-
     _, engine, _ = context()
     with engine.connect() as conn:
         verdict = audit.verify(conn)
@@ -116,7 +112,6 @@ def audit_verify(args: argparse.Namespace) -> int:
 
 
 def retention_run(args: argparse.Namespace) -> int:
-
     _, engine, world = context()
     with engine.begin() as conn:
         counts = retention.run(conn, world.compliance.retention, datetime.now(UTC), _keyring())
@@ -125,7 +120,6 @@ def retention_run(args: argparse.Namespace) -> int:
 
 
 def compliance_report(args: argparse.Namespace) -> int:
-
     settings, engine, world = context()
     with engine.begin() as conn:
         report = build(conn, world, _keyring())
@@ -136,7 +130,6 @@ def compliance_report(args: argparse.Namespace) -> int:
 
 
 def dnc_import(args: argparse.Namespace) -> int:
-
     _, engine, _ = context()
     with engine.begin() as conn:
         added = import_dnc(conn, args.file)
@@ -145,7 +138,6 @@ def dnc_import(args: argparse.Namespace) -> int:
 
 
 def consent_record(args: argparse.Namespace) -> int:
-
     _, engine, _ = context()
     with engine.begin() as conn:
         record_consent(conn, args.phone, args.source)
@@ -154,7 +146,6 @@ def consent_record(args: argparse.Namespace) -> int:
 
 
 def callbacks_dial(args: argparse.Namespace) -> int:
-
     _, engine, world = context()
     sid, token = os.environ.get("TWILIO_ACCOUNT_SID"), os.environ.get("TWILIO_AUTH_TOKEN")
     base = os.environ.get("PUBLIC_BASE_URL", "")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from receptionist.cli.common import audit_access, context
+from receptionist.core.state import contained
 from receptionist.dashboard.auth import add_user
 from receptionist.rollout import charts, kpi, qa
 from receptionist.storage import db, tables
@@ -62,7 +63,6 @@ def register(sub: Any) -> None:
 
 
 def qa_sample_cmd(args: argparse.Namespace) -> int:
-
     _, engine, _ = context()
     period, start, end = qa.period_of(args.day or date.today(), args.launch)
     with engine.begin() as conn:
@@ -76,7 +76,6 @@ def qa_sample_cmd(args: argparse.Namespace) -> int:
 
 
 def qa_review_cmd(args: argparse.Namespace) -> int:
-
     _, engine, _ = context()
     with engine.begin() as conn:
         passed = qa.review(conn, args.call_sid, args.period, args.by, accuracy=args.accuracy,
@@ -120,7 +119,6 @@ def drift_cmd(args: argparse.Namespace) -> int:
 
 
 def import_calls_cmd(args: argparse.Namespace) -> int:
-
     _, engine, _ = context()
     added = 0
     with engine.begin() as conn:
@@ -132,6 +130,7 @@ def import_calls_cmd(args: argparse.Namespace) -> int:
                 started_at=db.to_db(started), ended_at=db.to_db(started + timedelta(
                     seconds=r["duration_s"])), status=r["status"], call_type=r["call_type"],
                 escalation=r["escalation"], disposition=r["disposition"], state={},
+                contained=contained(r["status"], r["escalation"], r["call_type"]),
                 after_hours=r["after_hours"], language=r["language"],
                 sentiment=r["sentiment"], duration_s=r["duration_s"], version=1,
                 updated_at=db.utcnow()))
@@ -141,7 +140,6 @@ def import_calls_cmd(args: argparse.Namespace) -> int:
 
 
 def report_cmd(args: argparse.Namespace) -> int:
-
     settings, engine, _ = context()
     prices = kpi.costs(settings.flows_dir)
     with engine.begin() as conn:

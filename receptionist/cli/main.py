@@ -122,14 +122,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-
     app = create_app()
     app.run(host=args.host, port=args.port, threaded=True)
     return 0
 
 
 def _call(args: argparse.Namespace) -> int:
-
     if args.audio:
         return audio_call(args, _scripts(args), _print_call)
     if args.url:
@@ -201,10 +199,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _nlu_train(args: argparse.Namespace) -> int:
-
     settings = Settings.from_env()
     if args.engine == "rasa":
-
         def log(message: str) -> None:
             print(message, file=sys.stderr)
 
@@ -227,7 +223,6 @@ def _nlu_train(args: argparse.Namespace) -> int:
 
 
 def _nlu_engine(settings: Settings, engine: str) -> Any:
-
     return build_nlu(replace(settings, nlu_engine=engine), load_world(settings.flows_dir))
 
 
@@ -248,7 +243,6 @@ def _nlu_parse(args: argparse.Namespace) -> int:
 
 
 def _nlu_evaluate(args: argparse.Namespace) -> int:
-
     settings = Settings.from_env()
     engines = args.engine or ["spacy"] + (["rasa"] if _rasa_up(settings) else [])
     results = {name: evaluate(_nlu_engine(settings, name), settings.nlu_data_dir / "test")
@@ -289,7 +283,6 @@ def _rasa_serve(args: argparse.Namespace) -> int:
 
 
 def _db_init(args: argparse.Namespace) -> int:
-
     settings = Settings.from_env()
     engine = make_engine(settings.database_url)
     init_db(engine)
@@ -300,7 +293,6 @@ def _db_init(args: argparse.Namespace) -> int:
 
 
 def _outbox_run(args: argparse.Namespace) -> int:
-
     app = create_app()
     delivered, failed = app.extensions["receptionist"].service.drain_outbox()
     print(f"delivered {delivered}, failed {failed} (failed rows are retried later)")

@@ -122,7 +122,6 @@ def flows_check(args: argparse.Namespace) -> int:
 
 
 def flows_status(args: argparse.Namespace) -> int:
-
     _, engine, world = context()
     with engine.connect() as conn:
         stages = current_stages(conn, world)
@@ -137,7 +136,6 @@ def flows_status(args: argparse.Namespace) -> int:
 
 
 def flows_promote(args: argparse.Namespace) -> int:
-
     settings, engine, world = context()
     with engine.begin() as conn:
         stage = promote(conn, world, settings.flows_dir, args.name, args.by, to=args.to)
@@ -146,7 +144,6 @@ def flows_promote(args: argparse.Namespace) -> int:
 
 
 def flows_add(args: argparse.Namespace) -> int:
-
     settings = Settings.from_env()
     for path in scaffold(args.name, settings.flows_dir, settings.nlu_data_dir,
                          settings.scenarios_dir):
@@ -157,7 +154,6 @@ def flows_add(args: argparse.Namespace) -> int:
 
 
 def flows_versions(args: argparse.Namespace) -> int:
-
     _, engine, _ = context()
     with engine.connect() as conn:
         for row in rollout.versions(conn):
@@ -167,7 +163,6 @@ def flows_versions(args: argparse.Namespace) -> int:
 
 
 def flows_snapshot(args: argparse.Namespace) -> int:
-
     settings, engine, _ = context()
     with engine.begin() as conn:
         version = rollout.snapshot(conn, settings.flows_dir, args.by, args.note)
@@ -176,7 +171,6 @@ def flows_snapshot(args: argparse.Namespace) -> int:
 
 
 def flows_rollback(args: argparse.Namespace) -> int:
-
     settings, engine, _ = context()
     with engine.begin() as conn:
         rollout.snapshot(conn, settings.flows_dir, args.by, note="before rollback")
@@ -187,7 +181,6 @@ def flows_rollback(args: argparse.Namespace) -> int:
 
 
 def killswitch(args: argparse.Namespace) -> int:
-
     _, engine, _ = context()
     with engine.begin() as conn:
         if args.state != "status":
@@ -199,7 +192,6 @@ def killswitch(args: argparse.Namespace) -> int:
 
 
 def crm_import(args: argparse.Namespace) -> int:
-
     _, engine, _ = context()
     with engine.begin() as conn:
         report = import_csv(conn, args.file, args.mapping)
@@ -213,7 +205,6 @@ def crm_import(args: argparse.Namespace) -> int:
 
 
 def crm_audit(args: argparse.Namespace) -> int:
-
     _, engine, _ = context()
     with engine.begin() as conn:
         report = audit(conn)
@@ -237,7 +228,6 @@ def crm_audit(args: argparse.Namespace) -> int:
 
 
 def crm_merge(args: argparse.Namespace) -> int:
-
     _, engine, _ = context()
     with engine.begin() as conn:
         result = merge(conn, args.keep, args.drop)
@@ -247,7 +237,6 @@ def crm_merge(args: argparse.Namespace) -> int:
 
 
 def calllog_import(args: argparse.Namespace) -> int:
-
     _, engine, world = context()
     with engine.begin() as conn:
         added = import_call_log(conn, args.file, args.mapping, world.profile)
@@ -260,7 +249,6 @@ def calllog_import(args: argparse.Namespace) -> int:
 
 
 def signoff(args: argparse.Namespace) -> int:
-
     _, engine, _ = context()
     with engine.begin() as conn:
         sign_off(conn, args.role, args.name)
@@ -269,7 +257,6 @@ def signoff(args: argparse.Namespace) -> int:
 
 
 def readiness_cmd(args: argparse.Namespace) -> int:
-
     settings, engine, world = context()
     with engine.begin() as conn:
         items = evaluate(conn, world, settings.flows_dir)
@@ -286,7 +273,6 @@ def readiness_cmd(args: argparse.Namespace) -> int:
 
 
 def scenarios_run(args: argparse.Namespace) -> int:
-
     settings = Settings.from_env()
     items = scenarios.load(args.paths or [settings.scenarios_dir])
     done = [0]
@@ -319,7 +305,6 @@ def scenarios_run(args: argparse.Namespace) -> int:
 
 
 def scenarios_from_call(args: argparse.Namespace) -> int:
-
     _, engine, world = context()
     with engine.connect() as conn:
         st = store.load_state(conn, args.call_sid, lock=False, crypt=load_keyring())

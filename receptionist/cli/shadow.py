@@ -49,7 +49,6 @@ def register(sub: Any) -> None:
 
 
 def _replayed(path: Path, progress: bool = False) -> tuple[list[dict[str, Any]], Any]:
-
     settings = Settings.from_env()
     world = load_world(settings.flows_dir, settings.nlu_data_dir)
     engine = make_engine(settings.database_url)
@@ -72,7 +71,6 @@ def replay_cmd(args: argparse.Namespace) -> int:
     for result in results:
         print(json.dumps(result, default=str), flush=True)
     if args.store:
-
         with make_engine(Settings.from_env().database_url).begin() as conn:
             kept = store.save(conn, args.store, results, load_keyring())
         print(f"kept {kept} calls as pilot '{args.store}': label them at /dashboard/shadow",
@@ -81,9 +79,7 @@ def replay_cmd(args: argparse.Namespace) -> int:
 
 
 def report_cmd(args: argparse.Namespace) -> int:
-
     if args.pilot:
-
         engine = make_engine(Settings.from_env().database_url)
         init_db(engine)
         with engine.connect() as conn:
@@ -120,14 +116,12 @@ def _audit_access(what: str, **detail: Any) -> None:
 
 
 def import_cmd(args: argparse.Namespace) -> int:
-
     for call in from_csv(args.file):
         print(json.dumps(call))
     return 0
 
 
 def to_scenario_cmd(args: argparse.Namespace) -> int:
-
     results, world = _replayed(args.file)
     chosen = [r for r in results if (r["call_id"] in args.call_ids) if args.call_ids] or [
         r for r in results if not args.call_ids and (

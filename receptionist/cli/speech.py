@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
 import sys
 import urllib.request
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from receptionist.simulation.audio_caller import (
     piper_voice,
     save_audio,
 )
+from receptionist.simulation.caller import signed_settings
 
 VOSK_MODELS = {
     "small": "vosk-model-small-en-us-0.15",  # 40 MB, dynamic graph: per-step grammars work
@@ -68,10 +67,7 @@ def audio_call(args: argparse.Namespace, scripts: list[tuple[str, list[str]]],
                   file=sys.stderr)
             return 2
     else:
-
-        token = secrets.token_hex(16)
-        settings = replace(Settings.from_env(), twilio_auth_token=token, public_base_url="",
-                           speech_mode="local")
+        settings, token = signed_settings(speech_mode="local")
         server = LocalServer(create_app(settings, clock=clock(args.at, settings)))
         base = server.url
     try:

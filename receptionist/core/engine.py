@@ -7,6 +7,7 @@ DTMF 0 or a safety phrase is honoured at once, in any step, without a re-prompt.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 from receptionist.core import sentiment
@@ -34,6 +35,7 @@ REFUSAL = re.compile(r"\b(no recording|don'?t record|do not record|stop recordin
                      r"don'?t want (to be|this) recorded|not be recorded)\b", re.I)
 ENGINE_SLOTS = frozenset({"start_intent"})
 ENDING_INTENTS = ("deny", "goodbye")
+MAX_ACTIONS_PER_EVENT = 20  # a flow that chains more actions than this is stuck
 
 
 Actions = list[Action]
@@ -64,6 +66,28 @@ def step(world: World, state: CallState | None, event: Event) -> tuple[CallState
     elif isinstance(event, CallEnded):
         _ended(world, st, event, out)
     return st, out
+
+
+def drain(world: World, state: CallState, pending: Actions,
+          perform: Callable[[CallState, RunAction], ActionResult],
+          limit: int = MAX_ACTIONS_PER_EVENT) -> tuple[CallState, Actions]:
+    """Run the named actions among `pending` through `perform` and feed each result back.
+
+    Returns the state after the last result and the actions left for the caller's side (what to
+    say, gather, transfer...). The service performs actions against the integrations, a shadow
+    pilot only records them, a test fakes them: the loop is the same.
+    """
+    output: Actions = []
+    for _ in range(limit):
+        if not pending:
+            break
+        action = pending.pop(0)
+        if not isinstance(action, RunAction):
+            output.append(action)
+            continue
+        state, more = step(world, state, perform(state, action))
+        pending = more + pending
+    return state, output
 
 
 def _start(world: World, event: CallStarted) -> tuple[CallState, Actions]:

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import phonenumbers
-
 from receptionist.core import dates
 from receptionist.core.events import NluResult
 from receptionist.core.flowspec import CollectStep
+from receptionist.core.phones import e164
 from receptionist.core.profile import PracticeProfile
 
 YES = re.compile(r"\b(yes|yeah|yep|yup|sure|correct|right|ok|okay|absolutely|definitely|"
@@ -149,14 +148,8 @@ def _phone(step: CollectStep, text: str, nlu: NluResult | None, digits: str | No
     raw = digits or text
     if not digits and (SAME_NUMBER.search(text) or YES.match(text)) and caller:
         return Parsed(caller)
-    spoken = re.sub(r"[^\d+]", "", raw)
-    try:
-        number = phonenumbers.parse(spoken, "US")
-    except phonenumbers.NumberParseException:
-        return Parsed(problem="a ten-digit phone number")
-    if not phonenumbers.is_possible_number(number):
-        return Parsed(problem="a ten-digit phone number")
-    return Parsed(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    number = e164(re.sub(r"[^\d+]", "", raw))
+    return Parsed(number) if number else Parsed(problem="a ten-digit phone number")
 
 
 def _when(step: CollectStep, text: str, nlu: NluResult | None, digits: str | None,

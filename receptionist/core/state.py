@@ -68,3 +68,13 @@ def note(st: CallState, speaker: str, text: str) -> None:
     """Add to the transcript, unless the caller refused recording and transcripts."""
     if st.consent != "refused":
         st.transcript.append((speaker, text))
+
+
+def contained(status: str, escalation: str | None, call_type: str | None) -> bool:
+    """Containment, the one definition the KPIs and shadow pilots share.
+
+    The receptionist finished a call type it handles by itself: the call completed, nobody was
+    handed the call, and it was recognised as one of the call types (not out of scope).
+    """
+    return status == "completed" and escalation is None and call_type not in (None,
+                                                                               "out_of_scope")

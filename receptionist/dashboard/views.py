@@ -46,7 +46,6 @@ def _rec() -> Any:
 def login() -> Any:
     """Log in with a staff account."""
     if request.method == "POST":
-
         check_csrf()
         with _rec().engine.begin() as conn:
             user = check_login(conn, request.form.get("username", ""),

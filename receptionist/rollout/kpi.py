@@ -157,8 +157,7 @@ def per_intent(conn: Connection, start: datetime, end: datetime,
     offered = sa.select(sa.func.count()).where(h.call_sid == c.sid)
     rows = conn.execute(sa.select(
         *keys, sa.func.count().label("calls"),
-        sa.func.avg(sa.case((sa.and_(c.status == "completed", c.escalation.is_(None)), 1.0),
-                            else_=0.0)).label("containment"),
+        sa.func.avg(sa.case((c.contained.is_(True), 1.0), else_=0.0)).label("containment"),
         sa.func.avg(sa.case((c.escalation.is_not(None), 1.0), else_=0.0)).label("handoff_rate"),
         sa.func.sum(offered.scalar_subquery()).label("handoffs"),
         sa.func.sum(accepted.scalar_subquery()).label("accepted"),

@@ -27,7 +27,6 @@ from receptionist.service import executor
 from receptionist.storage import calls as store
 
 log = logging.getLogger("receptionist.service.calls")
-MAX_ACTIONS_PER_EVENT = 20
 KILL_SWITCH_SAY = "Thank you for calling. Let me connect you with our front desk."
 
 
@@ -144,17 +143,8 @@ class CallService:
         if isinstance(event, CallStarted) and state is not None:
             return Outcome(state, [Gather(prompt=state.last_prompt)], {})  # Twilio re-asked
         state, pending = call_engine.step(world, state, event)
-        output: list[Any] = []
-        for _ in range(MAX_ACTIONS_PER_EVENT):
-            if not pending:
-                break
-            action = pending.pop(0)
-            if not isinstance(action, RunAction):
-                output.append(action)
-                continue
-            result = self._run(conn, state, action, event.at)
-            state, more = call_engine.step(world, state, result)
-            pending = more + pending
+        state, output = call_engine.drain(
+            world, state, pending, lambda st, action: self._run(conn, st, action, event.at))
         return Outcome(state, output, {})
 
     def _run(self, conn: Connection, st: CallState, action: RunAction, at: Any) -> ActionResult:

@@ -7,6 +7,7 @@ speaks HTTP to a running `receptionist serve`, signing with TWILIO_AUTH_TOKEN.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import urllib.error
 import urllib.parse
@@ -14,12 +15,21 @@ import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from twilio.request_validator import RequestValidator
 
+from receptionist.config.settings import Settings
+
 Transport = Callable[[str, str, dict[str, str], dict[str, str]], tuple[int, str]]
+
+
+def signed_settings(settings: Settings | None = None, **changes: Any) -> tuple[Settings, str]:
+    """Settings for an in-process receptionist that trusts a signing token of its own."""
+    token = secrets.token_hex(16)
+    return replace(settings or Settings.from_env(), twilio_auth_token=token,
+                   public_base_url="", **changes), token
 PRACTICE_NUMBER = "+14135550100"
 
 

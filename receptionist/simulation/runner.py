@@ -13,7 +13,7 @@ from typing import Any
 from receptionist.app import build_nlu, create_app
 from receptionist.config.settings import Settings
 from receptionist.service.world import load_world
-from receptionist.simulation.caller import Caller, flask_transport
+from receptionist.simulation.caller import Caller, flask_transport, signed_settings
 from receptionist.simulation.scenarios import (
     DEFAULT_AT,
     Result,
@@ -33,9 +33,7 @@ def run(items: list[tuple[Path, Scenario]], settings: Settings | None = None,
 
     `mode="audio"`: through the Media Streams path with synthesised speech (scenarios_audio).
     """
-    token = secrets.token_hex(16)
-    settings = replace(settings or Settings.from_env(), twilio_auth_token=token,
-                       public_base_url="", database_url=database_url)
+    settings, token = signed_settings(settings, database_url=database_url)
     nlu = nlu or build_nlu(settings, load_world(settings.flows_dir))
     runner = _run_one
     if mode == "audio":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from receptionist.core.escalation import ALWAYS
 from receptionist.speech.domain import clean, corpus, expand
 from receptionist.speech.sphinx import SphinxAsr, default_cache
 from receptionist.speech.tts import build_tts
-from receptionist.speech.turns import TurnConfig
+from receptionist.speech.turns import TurnConfig, TurnTaker
 from receptionist.speech.vosk_asr import VoskAsr
 
 log = logging.getLogger("receptionist.speech")
@@ -67,10 +68,16 @@ def _only(path: Path, section: str, values: Any, allowed: set[str]) -> None:
 
 @dataclass
 class Speech:
-    """The engines a stream uses: ASR, TTS and the turn-taking settings."""
+    """The engines a stream uses: ASR, TTS, the turn-taking settings and a VAD maker."""
+
     asr: Any
     tts: Any
     turns: TurnConfig
+    vad: Callable[[], Any] | None = None  # a voice activity detector per call; None: WebRTC
+
+    def turn_taker(self) -> TurnTaker:
+        """Turn taking for one side of one call."""
+        return TurnTaker(self.asr, self.turns, vad=self.vad() if self.vad else None)
 
     def describe(self) -> dict[str, str]:
         """Which engine and model are in use (logged at start-up, shown by /health)."""
@@ -106,7 +113,6 @@ def build_asr(settings: Any, world: Any, engine: str = "auto", decoders: int = 2
     if engine == "auto":
         engine = "vosk" if settings.vosk_model_path else "pocketsphinx"
     if engine == "vosk":
-
         if not settings.vosk_model_path:
             raise ConfigError("VOSK_MODEL_PATH", "the vosk engine needs a model directory")
         return VoskAsr(settings.vosk_model_path, always=escalation_phrases(world))

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from receptionist.core.actions import Transfer
-from receptionist.core.state import CallState
+from receptionist.core.state import CallState, contained
 from receptionist.storage import db, tables
 from receptionist.storage.crypto import KeyError_, open_json, open_text
 
@@ -46,7 +46,6 @@ def load_state(conn: Connection, sid: str, *, lock: bool = True,
     if raw is None:
         return None
     if crypt is None and isinstance(raw, dict) and set(raw) == {"enc"}:
-
         raise KeyError_("this call's state is encrypted and no data key is configured")
     return CallState.model_validate(open_json(crypt, raw))
 
@@ -58,6 +57,7 @@ def save_state(conn: Connection, st: CallState, *, new: bool, crypt: Any = None)
               "transfer_to": st.transfer_to, "disposition": st.disposition,
               "state": _json(crypt, st.model_dump(mode="json")), "updated_at": db.utcnow(),
               "after_hours": st.after_hours, "language": st.language,
+              "contained": contained(st.status, st.escalation, st.call_type),
               "sentiment": round(sum(st.sentiments) / len(st.sentiments), 3)
               if st.sentiments else None}
     if st.ended_at is not None:

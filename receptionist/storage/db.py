@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
-from receptionist.storage.tables import metadata
+from receptionist.core.state import contained
+from receptionist.storage.tables import calls, metadata
 
 # The audit log is append-only: the database itself refuses edits and deletes.
 AUDIT_TRIGGERS = {
@@ -99,3 +100,13 @@ def _add_missing_columns(engine: Engine) -> None:
                     kind = column.type.compile(dialect=engine.dialect)
                     conn.exec_driver_sql(
                         f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                    if (table.name, column.name) == ("calls", "contained"):
+                        _backfill_containment(conn)
+
+
+def _backfill_containment(conn: Any) -> None:
+    """Calls stored before the column existed get it from the one definition in the core."""
+    c = calls.c
+    for row in conn.execute(sa.select(c.sid, c.status, c.escalation, c.call_type)).all():
+        conn.execute(calls.update().where(c.sid == row.sid).values(
+            contained=contained(row.status, row.escalation, row.call_type)))

@@ -29,6 +29,7 @@ calls = sa.Table(
     sa.Column("language", sa.String(8)),
     sa.Column("sentiment", sa.Float),
     sa.Column("duration_s", sa.Float),
+    sa.Column("contained", sa.Boolean),  # core.state.contained(), kept for the KPIs
     sa.Column("version", sa.Integer, nullable=False, default=1),
     sa.Column("updated_at", sa.DateTime, nullable=False),
 )

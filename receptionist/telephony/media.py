@@ -18,7 +18,6 @@ from typing import Any
 from receptionist.core.actions import Gather, Hangup, Say, Transfer, Voicemail
 from receptionist.core.events import DtmfPressed, NoInput, SpeechRecognized
 from receptionist.speech.audio import b64_ulaw, frames, from_b64_ulaw
-from receptionist.speech.turns import TurnTaker
 from receptionist.storage import calls as store
 from receptionist.telephony import twiml
 
@@ -126,7 +125,7 @@ class MediaSession:
         self._lock = threading.Lock()
         self.speaker = Speaker(speech.tts, self.send)
         self.speaker.start()
-        self.turns = TurnTaker(speech.asr, speech.turns)
+        self.turns = speech.turn_taker()
         self.stream_sid = self.call_sid = ""
         self.turn = "0"
         self.marks: list[str] = []

@@ -85,6 +85,5 @@ def _session(rec: Any, start: str, send: Any) -> Any:
     except ValueError:
         params = {}
     if params.get("mode") == "shadow":
-
         return ShadowSession(rec, rec.speech)
     return MediaSession(rec, rec.speech, send)
