@@ -152,7 +152,7 @@ def stream_app(settings, nlu, clock, speech):
 @pytest.fixture
 def audio_server(stream_app):
     """The stream-mode app on a real socket (the WebSocket needs one)."""
-    from receptionist.simulation.audio_caller import LocalServer
+    from receptionist.simulation.server import LocalServer
 
     with LocalServer(stream_app) as server:
         yield server

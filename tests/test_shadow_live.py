@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from receptionist.app import create_app
 from receptionist.config.settings import ROOT
-from receptionist.simulation.audio_caller import LocalServer, espeak_voice, shadow_call
+from receptionist.simulation.audio_caller import espeak_voice
+from receptionist.simulation.server import LocalServer, shadow_call
 from receptionist.storage.tables import metadata
 from shadow_mode import store as shadow_store
 from tests.conftest import KEYRING, TOKEN

@@ -10,7 +10,8 @@ from dataclasses import replace
 import pytest
 
 from receptionist.app import create_app
-from receptionist.simulation.audio_caller import AudioCaller, LocalServer
+from receptionist.simulation.audio_caller import AudioCaller
+from receptionist.simulation.server import LocalServer
 from receptionist.speech.config import Speech
 from receptionist.speech.fakes import FakeAsr, FakeTts, LoudnessVad, tone_voice
 from receptionist.speech.turns import TurnConfig

@@ -8,7 +8,7 @@ import pytest
 
 from receptionist.app import create_app
 from receptionist.dashboard.auth import add_user
-from receptionist.simulation.audio_caller import LocalServer
+from receptionist.simulation.server import LocalServer
 from receptionist.speech import audio
 from tests.conftest import KEYRING
 

@@ -17,12 +17,12 @@ from receptionist.cli.common import clock
 from receptionist.config.settings import Settings
 from receptionist.simulation.audio_caller import (
     AudioCaller,
-    LocalServer,
     espeak_voice,
     piper_voice,
     save_audio,
 )
 from receptionist.simulation.caller import signed_settings
+from receptionist.simulation.server import LocalServer
 
 VOSK_MODELS = {
     "small": "vosk-model-small-en-us-0.15",  # 40 MB, dynamic graph: per-step grammars work

@@ -13,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from receptionist.simulation.audio_caller import AudioCaller, LocalServer, espeak_voice, piper_voice
+from receptionist.simulation.audio_caller import AudioCaller, espeak_voice, piper_voice
 from receptionist.simulation.scenarios import Result, check, records
+from receptionist.simulation.server import LocalServer
 
 ESPEAK_ACCENTS = {  # persona accent -> espeak-ng voice (a Spanish voice reading English: an accent)
     "gb": "en-gb", "uk": "en-gb", "scottish": "en-gb-scotland", "in": "en-in", "indian": "en-in",
