@@ -29,7 +29,8 @@ from receptionist.config.settings import Settings  # noqa: E402
 from receptionist.dashboard.auth import add_user  # noqa: E402
 from receptionist.rollout import kpi  # noqa: E402
 from receptionist.storage import tables  # noqa: E402
-from receptionist.storage.db import init_db, make_engine  # noqa: E402
+from receptionist.storage.db import make_engine  # noqa: E402
+from receptionist.storage.migrate import upgrade  # noqa: E402
 from receptionist.storage.tables import metadata  # noqa: E402
 
 TYPES = ["book_appointment", "reschedule_cancel", "practice_info", "insurance_billing",
@@ -70,7 +71,7 @@ def timed(fn, rounds: int = 3) -> float:
 def measure(url: str, n: int, nlu) -> tuple[float, float]:
     engine = make_engine(url)
     metadata.drop_all(engine)
-    init_db(engine)
+    upgrade(engine)
     fill(engine, n)
     window = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
     prices = {"staff": 28.0, "ai": 0.04}

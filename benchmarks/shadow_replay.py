@@ -19,7 +19,8 @@ sys.path.insert(0, str(ROOT))
 from integrations.seed import seed_demo  # noqa: E402
 from receptionist.nlu.spacy_engine import SpacyNlu  # noqa: E402
 from receptionist.service.world import load_world  # noqa: E402
-from receptionist.storage.db import init_db, make_engine  # noqa: E402
+from receptionist.storage.db import make_engine  # noqa: E402
+from receptionist.storage.migrate import upgrade  # noqa: E402
 from shadow_mode.replay import read_calls, replay  # noqa: E402
 
 
@@ -30,7 +31,7 @@ def main() -> None:
     world = load_world(ROOT / "flows", ROOT / "nlu_data")
     nlu = SpacyNlu(ROOT / "models" / "nlu" / "spacy", tz=world.profile.tz)
     engine = make_engine("sqlite://")
-    init_db(engine)
+    upgrade(engine)
     with engine.begin() as conn:
         seed_demo(conn, world.profile)
     sample = list(read_calls(ROOT / "shadow_mode" / "sample_pilot.jsonl"))

@@ -68,8 +68,12 @@ class Crm(Protocol):
         ...
 
     def append_timeline(self, contact_id: int | None, phone: str, kind: str, summary: str,
-                        data: dict[str, Any]) -> None:
-        """Write a call summary and disposition to the contact's timeline."""
+                        data: dict[str, Any], idempotency_key: str | None = None) -> None:
+        """Write a call summary and disposition to the contact's timeline.
+
+        A CRM must not repeat a write whose idempotency key it has already taken: a delivery
+        retried after a crash or a timeout carries the same key.
+        """
         ...
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from integrations.protocols import Appointment, Contact, Slot
 from receptionist.core.errors import IntegrationError
 from receptionist.core.profile import PracticeProfile
-from receptionist.storage.db import from_db, insert_id, to_db, utcnow
+from receptionist.storage.db import BOOKING, advisory_lock, from_db, insert_id, to_db, utcnow
 from receptionist.storage.tables import appointments, contacts, tickets, timeline
 
 SLOT_STEP = timedelta(minutes=30)
@@ -46,11 +46,19 @@ class SqlIntegrations:
         return Contact(id=new_id, first_name=first, last_name=last, phone=phone, dob=dob)
 
     def append_timeline(self, contact_id: int | None, phone: str, kind: str, summary: str,
-                        data: dict[str, Any]) -> None:
-        """Write a call summary to the contact's timeline and mark the interaction."""
+                        data: dict[str, Any], idempotency_key: str | None = None) -> None:
+        """Write a call summary to the contact's timeline and mark the interaction.
+
+        A write that carries an idempotency key already on the timeline is not made again.
+        """
+        if idempotency_key is not None and self.conn.execute(
+                sa.select(timeline.c.id).where(timeline.c.idempotency_key == idempotency_key)
+        ).first() is not None:
+            return
         self.conn.execute(timeline.insert().values(contact_id=contact_id, phone=phone, kind=kind,
                                                    summary=summary, data=data,
-                                                   created_at=utcnow()))
+                                                   created_at=utcnow(),
+                                                   idempotency_key=idempotency_key))
         if contact_id is not None:
             self.conn.execute(contacts.update().where(contacts.c.id == contact_id)
                               .values(last_interaction_at=utcnow()))
@@ -113,14 +121,23 @@ class SqlIntegrations:
                     label=spoken_time(start.astimezone(self.profile.tz)))
 
     def book(self, contact_id: int, slot: Slot, appointment_type: str) -> Appointment:
-        """Book a slot, refusing one that overlaps a booking made since it was offered."""
-        clash = [b for b in self._busy(slot.start, slot.end) if b[0] == slot.provider_id]
-        if clash:
-            raise IntegrationError(f"{slot.provider} is no longer free at {slot.label}")
-        new_id = insert_id(self.conn, appointments.insert().values(
-            contact_id=contact_id, provider_id=slot.provider_id,
-            appointment_type=appointment_type, start=to_db(slot.start), end=to_db(slot.end),
-            status="booked", created_at=utcnow()))
+        """Book a slot, refusing one that overlaps a booking made since it was offered.
+
+        One booking per provider at a time (an advisory lock on PostgreSQL, the write lock on
+        SQLite); the database's constraints refuse an overlap even if that were bypassed.
+        """
+        taken = IntegrationError(f"{slot.provider} is no longer free at {slot.label}")
+        advisory_lock(self.conn, BOOKING, slot.provider_id)
+        if any(b[0] == slot.provider_id for b in self._busy(slot.start, slot.end)):
+            raise taken
+        try:
+            with self.conn.begin_nested():
+                new_id = insert_id(self.conn, appointments.insert().values(
+                    contact_id=contact_id, provider_id=slot.provider_id,
+                    appointment_type=appointment_type, start=to_db(slot.start),
+                    end=to_db(slot.end), status="booked", created_at=utcnow()))
+        except sa.exc.IntegrityError as exc:
+            raise taken from exc
         return self.appointment(new_id)
 
     def appointment(self, appointment_id: int) -> Appointment:

@@ -30,7 +30,8 @@ from receptionist.service.calls import CallService
 from receptionist.service.world import load_world
 from receptionist.speech.config import build_speech
 from receptionist.storage.crypto import load_keyring
-from receptionist.storage.db import init_db, make_engine
+from receptionist.storage.db import make_engine
+from receptionist.storage.migrate import require_current, upgrade
 from receptionist.telephony import twiml
 from receptionist.telephony.stream import bp as stream_bp
 from receptionist.telephony.voice import bp as voice_bp
@@ -121,7 +122,10 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
     clock = clock or utc_now
     world = load_world(settings.flows_dir, settings.nlu_data_dir)
     engine = make_engine(settings.database_url)
-    init_db(engine)
+    if settings.auto_migrate:
+        upgrade(engine)
+    else:
+        require_current(engine)
     if settings.seed_demo_data:
         with engine.begin() as conn:
             seed_demo(conn, world.profile, now=clock())

@@ -2,7 +2,7 @@
 # Set everything up on a fresh machine, then run the receptionist's demo call.
 #   - a Python 3.11 virtual environment in .venv with the project and its dev tools
 #   - the NLU model trained from nlu_data/ into models/nlu/spacy
-#   - the SQLite database with the demo practice's patients
+#   - the SQLite database at the current schema (migrations), with the demo practice's patients
 #   - local speech: pocketsphinx, Vosk, Piper and its bundled voice come with the packages;
 #     espeak-ng from Debian; the domain language model is built on first use and cached
 set -euo pipefail
@@ -63,8 +63,9 @@ fi
 echo "==> data key for encryption at rest (kept outside the database and the checkout)"
 .venv/bin/receptionist keys init
 
-echo "==> preparing the database"
-.venv/bin/receptionist db init
+echo "==> database: schema migrations, then the demo practice's patients (for the demo call)"
+.venv/bin/receptionist db upgrade
+.venv/bin/receptionist db seed-demo
 
 echo "==> demo call"
 .venv/bin/receptionist demo

@@ -1,7 +1,9 @@
 import base64
 import json
 import os
+import secrets
 import tempfile
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -17,8 +19,8 @@ from receptionist.config.settings import ROOT, Settings
 from receptionist.nlu.spacy_engine import SpacyNlu, _digest, train
 from receptionist.simulation.caller import Caller, flask_transport
 from receptionist.storage.crypto import Keyring
-from receptionist.storage.db import init_db, make_engine
-from receptionist.storage.tables import metadata
+from receptionist.storage.db import make_engine
+from receptionist.storage.migrate import upgrade
 
 TOKEN = "test-auth-token-0123456789abcdef"
 NY = ZoneInfo("America/New_York")
@@ -59,8 +61,10 @@ def clock():
 
 @pytest.fixture
 def settings(tmp_path, nlu_model_dir):
+    """A fresh SQLite database per test, migrated by the app, with the demo practice's patients."""
     return replace(Settings(), database_url=f"sqlite:///{tmp_path / 'test.sqlite3'}",
-                   twilio_auth_token=TOKEN, nlu_model_dir=nlu_model_dir)
+                   twilio_auth_token=TOKEN, nlu_model_dir=nlu_model_dir, auto_migrate=True,
+                   seed_demo_data=True)
 
 
 KEYRING = Keyring({"test1": b"\x01" * 32, "test2": b"\x02" * 32}, "test2")
@@ -109,19 +113,34 @@ def rows(engine, table, *where, keyring=KEYRING):
 
 @pytest.fixture
 def pg_url():
+    """A database of its own on the PostgreSQL server, migrated; dropped after the test.
+
+    Tests never touch tables of a database they did not create.
+    """
     url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    engine = make_engine(url)
+    with fresh_database(url) as own:
+        engine = make_engine(own)
+        upgrade(engine)
+        engine.dispose()
+        yield own
+
+
+@contextmanager
+def fresh_database(url):
+    """Create `rx_test_<random>` on the server behind `url`, yield its URL, then drop it."""
+    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    name = f"rx_test_{secrets.token_hex(6)}"
     try:
-        with engine.connect():
-            pass
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except sa.exc.OperationalError as exc:
         pytest.fail(f"PostgreSQL at {url} is not reachable: {exc}")
-    import integrations.sql  # noqa: F401
-
-    metadata.drop_all(engine)
-    init_db(engine)
-    engine.dispose()
-    return url
+    try:
+        yield url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

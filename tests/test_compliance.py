@@ -14,7 +14,8 @@ from receptionist.config.settings import ROOT
 from receptionist.core.errors import ConfigError
 from receptionist.simulation.caller import Caller, flask_transport
 from receptionist.storage.crypto import KeyError_, Keyring, load_keyring, new_key
-from receptionist.storage.db import init_db, make_engine
+from receptionist.storage.db import make_engine
+from receptionist.storage.migrate import upgrade
 from receptionist.storage.tables import calls, handoffs, turns
 from tests.conftest import KEYRING, TOKEN, rows
 
@@ -236,7 +237,7 @@ class RecordingDialer:
 @pytest.fixture
 def outbound(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'tcpa.sqlite3'}")
-    init_db(engine)
+    upgrade(engine)
     with engine.begin() as conn:
         for number in ("+12125550100", "+13105550100", "+13055550100", "+13125550100"):
             tcpa.record_consent(conn, number, "signed intake form")

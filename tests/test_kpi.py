@@ -12,7 +12,8 @@ from receptionist.config.settings import ROOT
 from receptionist.rollout import kpi
 from receptionist.rollout.readiness import import_call_log
 from receptionist.service.world import load_world
-from receptionist.storage.db import init_db, make_engine
+from receptionist.storage.db import make_engine
+from receptionist.storage.migrate import upgrade
 
 SAMPLES = ROOT / "samples"
 PRICES = {"staff": 28.0, "ai": 0.04}
@@ -58,7 +59,7 @@ def test_kpis_against_the_baseline(backend, tmp_path, nlu_model_dir, request):
 
 def test_a_kpi_without_a_baseline_says_so_instead_of_a_number(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
-    init_db(engine)
+    upgrade(engine)
     with engine.connect() as conn:
         rows = kpi.compare(kpi.baseline(conn, *BASE, PRICES), {k: 1.0 for k in kpi.KPIS})
     assert all(r["met"] is None and r["note"].startswith("no baseline") for r in rows)
@@ -84,7 +85,7 @@ def test_the_recommendation_pauses_when_most_targets_are_missed():
 
 def test_baseline_after_hours_uses_the_practice_hours(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'ah.sqlite3'}")
-    init_db(engine)
+    upgrade(engine)
     log = tmp_path / "log.csv"
     log.write_text("started_at,from,status,duration,call_type,resolved\n"
                    "2026-09-07T21:00:00,+14135550100,no-answer,0,booking,no\n"

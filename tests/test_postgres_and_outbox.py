@@ -37,7 +37,7 @@ class FlakyCrm(SqlIntegrations):
 
     sent: list = []
 
-    def append_timeline(self, contact_id, phone, kind, summary, data):
+    def append_timeline(self, contact_id, phone, kind, summary, data, idempotency_key=None):
         FlakyCrm.sent.append((contact_id, phone, summary))
         raise ConnectionError("CRM unavailable")
 

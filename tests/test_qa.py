@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from receptionist.compliance.audit import audit_log
 from receptionist.rollout import qa
-from receptionist.storage.db import init_db, make_engine, to_db
+from receptionist.storage.db import make_engine, to_db
+from receptionist.storage.migrate import upgrade
 from receptionist.storage.tables import calls
 from tests.conftest import KEYRING, rows
 
@@ -20,7 +21,7 @@ NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def engine(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'qa.sqlite3'}")
-    init_db(engine)
+    upgrade(engine)
     return engine
 
 

@@ -19,7 +19,8 @@ from receptionist.rollout.stages import RolloutRefused
 from receptionist.service.world import load_world
 from receptionist.simulation.caller import Caller, flask_transport
 from receptionist.simulation.coverage import coverage
-from receptionist.storage.db import init_db, make_engine, to_db
+from receptionist.storage.db import make_engine, to_db
+from receptionist.storage.migrate import upgrade
 from receptionist.storage.tables import calls, flow_bundles
 from tests.conftest import TOKEN, rows
 
@@ -37,7 +38,7 @@ def tree(tmp_path):
 @pytest.fixture
 def engine(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'rollout.sqlite3'}")
-    init_db(engine)
+    upgrade(engine)
     return engine
 
 

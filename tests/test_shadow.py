@@ -12,7 +12,8 @@ from receptionist.config.settings import ROOT
 from receptionist.core.errors import ConfigError
 from receptionist.service.world import load_world
 from receptionist.simulation import runner, scenarios
-from receptionist.storage.db import init_db, make_engine
+from receptionist.storage.db import make_engine
+from receptionist.storage.migrate import upgrade
 from receptionist.storage.tables import calls, outbox, turns
 from shadow_mode import report as pilot
 from shadow_mode.importers import from_csv, to_scenario, write_scenarios
@@ -30,7 +31,7 @@ def world():
 @pytest.fixture
 def crm(tmp_path, world):
     engine = make_engine(f"sqlite:///{tmp_path / 'crm.sqlite3'}")
-    init_db(engine)
+    upgrade(engine)
     with engine.begin() as conn:
         seed_demo(conn, world.profile)
     return engine

@@ -14,7 +14,8 @@ from receptionist.compliance import audit
 from receptionist.config.settings import Settings
 from receptionist.service.world import World, load_world
 from receptionist.simulation.caller import Caller, flask_transport, signed_settings
-from receptionist.storage.db import init_db, make_engine
+from receptionist.storage.db import make_engine
+from receptionist.storage.migrate import upgrade
 
 
 def who() -> str:
@@ -29,7 +30,7 @@ def context() -> tuple[Settings, Engine, World]:
     """Settings from the environment, the database (schema ensured) and the loaded world."""
     settings = Settings.from_env()
     engine = make_engine(settings.database_url)
-    init_db(engine)
+    upgrade(engine)
     return settings, engine, load_world(settings.flows_dir, settings.nlu_data_dir)
 
 
@@ -51,6 +52,6 @@ def clock(at: str | None, settings: Settings) -> Callable[[], datetime] | None:
 
 def in_process_caller(at: str | None = None, dial_status: str = "completed") -> tuple[Caller, Any]:
     """A Caller wired to an in-process app that trusts a signing token of its own."""
-    settings, token = signed_settings()
+    settings, token = signed_settings(auto_migrate=True)
     app = create_app(settings, clock=clock(at, settings))
     return Caller(flask_transport(app), token, dial_status=dial_status), app

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from receptionist.cli.common import context, who
 from receptionist.compliance import audit, retention
 from receptionist.compliance.redact import redact_value
@@ -166,9 +168,6 @@ class _NoDialer:
 
 
 def calls_export(args: argparse.Namespace) -> int:
-    import sqlalchemy as sa
-
-
     _, engine, _ = context()
     keyring = _keyring()
     with engine.begin() as conn:

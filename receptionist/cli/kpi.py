@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import html
 import json
+import os
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -90,10 +92,6 @@ def qa_review_cmd(args: argparse.Namespace) -> int:
 
 
 def users_add_cmd(args: argparse.Namespace) -> int:
-    import getpass
-    import os
-
-
     password = os.environ.get("RECEPTIONIST_NEW_PASSWORD") or getpass.getpass("password: ")
     _, engine, _ = context()
     with engine.begin() as conn:
@@ -104,9 +102,6 @@ def users_add_cmd(args: argparse.Namespace) -> int:
 
 
 def drift_cmd(args: argparse.Namespace) -> int:
-    import os
-
-
     _, engine, _ = context()
     with engine.begin() as conn:
         alerts = qa.check_drift(conn, datetime.now(UTC), webhook=os.environ.get(

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+import urllib.request
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from integrations.seed import seed_demo
 from integrations.sql import appointments, contacts
@@ -29,7 +33,8 @@ from receptionist.nlu.evaluate import evaluate, write_report
 from receptionist.nlu.spacy_engine import train
 from receptionist.service.world import load_world
 from receptionist.simulation.caller import Caller, http_transport
-from receptionist.storage.db import init_db, make_engine
+from receptionist.storage.db import make_engine
+from receptionist.storage.migrate import upgrade
 
 DEMO_SCRIPT = ["I'd like to book a cleaning", "Maria Garcia", "March 3rd, 1985",
                "next Wednesday at 2 pm", "yes please", "no, that's all"]
@@ -107,7 +112,10 @@ def _parser() -> argparse.ArgumentParser:
 
     dbp = sub.add_parser("db", help="database tasks")
     db_sub = dbp.add_subparsers(dest="db_command", required=True)
-    db_sub.add_parser("init", help="create tables and the demo patients").set_defaults(run=_db_init)
+    db_sub.add_parser("upgrade", help="apply the schema migrations (setup and every deploy run "
+                      "it; the server never changes the schema)").set_defaults(run=_db_upgrade)
+    db_sub.add_parser("seed-demo", help="add the demo practice's patients (never done by "
+                      "default)").set_defaults(run=_db_seed_demo)
 
     outbox = sub.add_parser("outbox", help="deliver queued CRM write-backs")
     outbox.add_subparsers(dest="outbox_command", required=True).add_parser(
@@ -178,9 +186,7 @@ def _print_call(result: Any) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import sqlalchemy as sa
-
-
+    _db_seed_demo(args)  # the demo's patients, on purpose: nothing is seeded by default
     caller, app = in_process_caller()
     print(f"Demo call to {app.extensions['receptionist'].world.profile.name} "
           "through the signed Twilio webhook path:\n")
@@ -257,8 +263,6 @@ def _nlu_evaluate(args: argparse.Namespace) -> int:
 
 
 def _rasa_up(settings: Settings) -> bool:
-    import urllib.request
-
     try:
         with urllib.request.urlopen(settings.rasa_url + "/status", timeout=1):  # noqa: S310
             return True
@@ -267,9 +271,6 @@ def _rasa_up(settings: Settings) -> bool:
 
 
 def _rasa_serve(args: argparse.Namespace) -> int:
-    import os
-
-
     settings = Settings.from_env()
     model = settings.rasa_model_dir / "nlu.tar.gz"
     if not model.exists():
@@ -282,19 +283,27 @@ def _rasa_serve(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover - execv does not return
 
 
-def _db_init(args: argparse.Namespace) -> int:
+def _db_upgrade(args: argparse.Namespace) -> int:
+    engine = make_engine(Settings.from_env().database_url)
+    before, after = upgrade(engine)
+    print(f"schema at revision {after} on {engine.dialect.name}"
+          + (f" (was {before})" if before != after else " (already current)"))
+    return 0
+
+
+def _db_seed_demo(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     engine = make_engine(settings.database_url)
-    init_db(engine)
+    upgrade(engine)
     with engine.begin() as conn:
         seeded = seed_demo(conn, load_profile(settings_file(settings.flows_dir, "practice.yaml")))
-    print(f"tables ready on {engine.dialect.name}" + ("; demo patients added" if seeded else ""))
+    print("demo patients added" if seeded else "demo patients already there")
     return 0
 
 
 def _outbox_run(args: argparse.Namespace) -> int:
     app = create_app()
-    delivered, failed = app.extensions["receptionist"].service.drain_outbox()
+    delivered, failed = app.extensions["receptionist"].service.drain_outbox(limit=100_000)
     print(f"delivered {delivered}, failed {failed} (failed rows are retried later)")
     return 0 if failed == 0 else 1
 

@@ -13,7 +13,8 @@ from receptionist.cli.common import audit_access
 from receptionist.config.settings import ROOT, Settings
 from receptionist.service.world import load_world
 from receptionist.storage.crypto import load_keyring
-from receptionist.storage.db import init_db, make_engine
+from receptionist.storage.db import make_engine
+from receptionist.storage.migrate import upgrade
 from shadow_mode import report as pilot
 from shadow_mode import store
 from shadow_mode.importers import from_csv, to_scenario, write_scenarios
@@ -52,7 +53,7 @@ def _replayed(path: Path, progress: bool = False) -> tuple[list[dict[str, Any]],
     settings = Settings.from_env()
     world = load_world(settings.flows_dir, settings.nlu_data_dir)
     engine = make_engine(settings.database_url)
-    init_db(engine)
+    upgrade(engine)
     calls = list(read_calls(path))
 
     def tick(n: int) -> None:
@@ -81,7 +82,7 @@ def replay_cmd(args: argparse.Namespace) -> int:
 def report_cmd(args: argparse.Namespace) -> int:
     if args.pilot:
         engine = make_engine(Settings.from_env().database_url)
-        init_db(engine)
+        upgrade(engine)
         with engine.connect() as conn:
             results = store.load(conn, args.pilot, load_keyring())
         if not results:

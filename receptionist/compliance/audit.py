@@ -33,7 +33,8 @@ def _sign(digest: str) -> str | None:
 
 
 def append(conn: Connection, kind: str, actor: str, **detail: Any) -> None:
-    """Add one entry at the end of the chain."""
+    """Add one entry at the end of the chain (one writer at a time: the chain never forks)."""
+    db.advisory_lock(conn, db.AUDIT, "chain")
     last = conn.execute(sa.select(audit_log.c.hash).order_by(audit_log.c.id.desc())
                         .limit(1)).scalar_one_or_none() or GENESIS
     at = db.utcnow().replace(microsecond=db.utcnow().microsecond)

@@ -35,7 +35,8 @@ class Settings:
     rasa_model_dir: Path = ROOT / "models" / "nlu" / "rasa"
     rasa_timeout: float = 0.5
     scenarios_dir: Path = ROOT / "scenarios"
-    seed_demo_data: bool = True
+    seed_demo_data: bool = False  # demo patients only when asked (tests, scenarios)
+    auto_migrate: bool = False  # workers never migrate; ephemeral databases (tests) may
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -60,6 +61,7 @@ class Settings:
             "rasa_model_dir": Path(_env("RASA_MODEL_DIR", str(base.rasa_model_dir))),
             "rasa_timeout": float(_env("RASA_TIMEOUT", str(base.rasa_timeout))),
             "scenarios_dir": Path(_env("SCENARIOS_DIR", str(base.scenarios_dir))),
-            "seed_demo_data": _env("SEED_DEMO_DATA", "1") != "0",
+            "seed_demo_data": _env("SEED_DEMO_DATA") == "1",
+            "auto_migrate": _env("RECEPTIONIST_AUTO_MIGRATE") == "1",
         }
         return replace(cls(**values), **overrides)

@@ -27,6 +27,7 @@ from receptionist.service import executor
 from receptionist.storage import calls as store
 
 log = logging.getLogger("receptionist.service.calls")
+OUTBOX_BATCH = 20  # rows one drain delivers at most (a call's end, or one `outbox run` pass)
 KILL_SWITCH_SAY = "Thank you for calling. Let me connect you with our front desk."
 
 
@@ -77,8 +78,9 @@ class CallService:
         """Process one event of a call atomically and return the rendered response."""
         event = self.understand(event)
         with self.db.begin() as conn:
+            store.lock_call(conn, sid)  # every request of this call waits for the one before
             if key is not None:
-                previous = store.seen_request(conn, key)
+                previous = store.seen_request(conn, key, self.crypt)
                 if previous is not None:
                     log.info("call %s: repeated webhook, answering as before", sid)
                     return previous
@@ -102,7 +104,7 @@ class CallService:
                 store.save_disposition(conn, outcome.state, executor.summarise(outcome.state))
             response = render(outcome)
             if key is not None:
-                store.remember_request(conn, key, sid, response)
+                store.remember_request(conn, key, sid, response, self.crypt)
         if event.kind == "call_ended":
             self.drain_outbox()
         return response
@@ -165,13 +167,19 @@ class CallService:
             log.warning("call %s: action %s failed: %s", st.call_sid, action.name, exc)
             return ActionResult(at=at, name=action.name, ok=False, error=str(exc))
 
-    def drain_outbox(self) -> tuple[int, int]:
-        """Deliver due outbox rows to the CRM; return (delivered, failed). Failures are retried."""
+    def drain_outbox(self, limit: int = OUTBOX_BATCH) -> tuple[int, int]:
+        """Deliver due outbox rows to the CRM; return (delivered, failed). Failures are retried.
+
+        Each row is claimed in its own transaction (`FOR UPDATE SKIP LOCKED`), delivered and
+        marked done before the lock is let go: two runners never deliver the same row, and a
+        delivery repeated after a crash carries the row's idempotency key to the CRM.
+        """
         delivered = failed = 0
-        with self.db.begin() as conn:
-            rows = store.due_outbox(conn)
-        for row in rows:
+        for _ in range(limit):
             with self.db.begin() as conn:
+                row = store.claim_outbox(conn)
+                if row is None:
+                    break
                 savepoint = conn.begin_nested()
                 try:
                     self._deliver(conn, row)
@@ -190,6 +198,7 @@ class CallService:
             raise ValueError(f"unknown outbox kind {row.kind}")
         p = row.payload
         self.crm(conn).append_timeline(p.get("contact_id"), p.get("phone") or "", "call",
-                                       p.get("summary") or "", p)
+                                       p.get("summary") or "", p,
+                                       idempotency_key=f"outbox:{row.id}")
         audit.append(conn, "crm_write", "receptionist", call_sid=p.get("call_sid"),
                      contact_id=p.get("contact_id"), disposition=p.get("disposition"))

@@ -33,7 +33,8 @@ def run(items: list[tuple[Path, Scenario]], settings: Settings | None = None,
 
     `mode="audio"`: through the Media Streams path with synthesised speech (scenarios_audio).
     """
-    settings, token = signed_settings(settings, database_url=database_url)
+    settings, token = signed_settings(settings, database_url=database_url, auto_migrate=True,
+                                      seed_demo_data=True)
     nlu = nlu or build_nlu(settings, load_world(settings.flows_dir))
     runner = _run_one
     if mode == "audio":

@@ -16,16 +16,23 @@ from receptionist.storage.crypto import KeyError_, open_json, open_text
 MAX_OUTBOX_ATTEMPTS = 8
 
 
-def seen_request(conn: Connection, key: str) -> str | None:
+def lock_call(conn: Connection, sid: str) -> None:
+    """Serialise the requests of one call across workers (retries included) until commit."""
+    db.advisory_lock(conn, db.CALL, sid)
+
+
+def seen_request(conn: Connection, key: str, crypt: Any = None) -> str | None:
     """The response already given to this exact webhook request, if Twilio is retrying it."""
-    return conn.execute(sa.select(tables.webhook_requests.c.response)
-                        .where(tables.webhook_requests.c.key == key)).scalar_one_or_none()
+    stored = conn.execute(sa.select(tables.webhook_requests.c.response)
+                          .where(tables.webhook_requests.c.key == key)).scalar_one_or_none()
+    return open_text(crypt, stored) if stored is not None else None
 
 
-def remember_request(conn: Connection, key: str, call_sid: str, response: str) -> None:
-    """Keep a response so a retried request gets it again instead of a second turn."""
-    conn.execute(tables.webhook_requests.insert().values(key=key, call_sid=call_sid,
-                                                     response=response, created_at=db.utcnow()))
+def remember_request(conn: Connection, key: str, call_sid: str, response: str,
+                     crypt: Any = None) -> None:
+    """Keep a response (encrypted: it holds what was said) for a retry of the same request."""
+    conn.execute(tables.webhook_requests.insert().values(
+        key=key, call_sid=call_sid, response=_text(crypt, response), created_at=db.utcnow()))
 
 
 def _json(crypt: Any, value: Any) -> Any:
@@ -134,11 +141,14 @@ def enqueue(conn: Connection, kind: str, payload: dict[str, Any]) -> None:
                                            created_at=db.utcnow()))
 
 
-def due_outbox(conn: Connection, limit: int = 50) -> list[Any]:
-    """Pending outbox rows whose next attempt is due."""
-    return list(conn.execute(sa.select(tables.outbox).where(
-        tables.outbox.c.status == "pending", tables.outbox.c.next_attempt_at <= db.utcnow())
-        .order_by(tables.outbox.c.id).limit(limit)))
+def claim_outbox(conn: Connection) -> Any:
+    """Lock the oldest due outbox row for this transaction, skipping rows others hold."""
+    query = sa.select(tables.outbox).where(
+        tables.outbox.c.status == "pending", tables.outbox.c.next_attempt_at <= db.utcnow()
+    ).order_by(tables.outbox.c.id).limit(1)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return conn.execute(query).first()
 
 
 def outbox_done(conn: Connection, row_id: int) -> None:

@@ -7,27 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from receptionist.core.state import contained
-from receptionist.storage.tables import calls, metadata
+# Advisory lock namespaces (PostgreSQL): what two workers must never do at the same moment.
+CALL, AUDIT, BOOKING, MIGRATION = 1, 2, 3, 4
 
-# The audit log is append-only: the database itself refuses edits and deletes.
-AUDIT_TRIGGERS = {
-    "sqlite": [
-        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-        "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-    ],
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$ BEGIN "
-        "RAISE EXCEPTION 'audit_log is append-only'; END; $$ LANGUAGE plpgsql",
-        "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
-        "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
-        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
-    ],
+CONNECT_TIMEOUT_S = 3
+STATEMENT_TIMEOUT_MS = 5000
+POOL_TIMEOUT_S = 5
+SQLITE_BUSY_S = 5
+POSTGRES_BOUNDS = {
+    "connect_timeout": CONNECT_TIMEOUT_S,
+    "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS} -c lock_timeout=4000 "
+               "-c idle_in_transaction_session_timeout=30000",
+    "tcp_user_timeout": 5000,  # ms: give up on a peer that stopped acknowledging
+    "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3, "keepalives_count": 2,
 }
 
 
@@ -55,12 +50,19 @@ def insert_id(conn: Any, statement: Any) -> int:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite takes its write lock at BEGIN so turns never interleave."""
+    """Create an engine with bounded waits; SQLite takes its write lock at BEGIN.
+
+    Every wait is bounded so a webhook always answers inside Twilio's 15 s: connecting
+    (CONNECT_TIMEOUT_S), a statement or a lock on the server, an idle transaction, a free
+    connection in the pool, and unacknowledged data on a partitioned network.
+    """
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if not url.startswith("sqlite"):
-        return sa.create_engine(url, pool_pre_ping=True, future=True)
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        return sa.create_engine(url, pool_pre_ping=True, pool_timeout=POOL_TIMEOUT_S,
+                                connect_args=POSTGRES_BOUNDS)
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False,
+                                               "timeout": SQLITE_BUSY_S}}
     if url in ("sqlite://", "sqlite:///:memory:"):
         kwargs["poolclass"] = StaticPool
     else:
@@ -80,33 +82,11 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def init_db(engine: Engine) -> None:
-    """Create every table that does not exist yet, and the audit log's append-only triggers."""
-    metadata.create_all(engine)
-    _add_missing_columns(engine)
-    with engine.begin() as conn:
-        for statement in AUDIT_TRIGGERS.get(engine.dialect.name, []):
-            conn.exec_driver_sql(statement)
+def advisory_lock(conn: Connection, namespace: int, key: str) -> None:
+    """Hold a lock on (namespace, key) until the transaction ends (PostgreSQL).
 
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Add nullable columns that newer versions defined to tables an older version created."""
-    with engine.begin() as conn:
-        inspector = sa.inspect(conn)
-        for table in metadata.sorted_tables:
-            existing = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in existing and column.nullable:
-                    kind = column.type.compile(dialect=engine.dialect)
-                    conn.exec_driver_sql(
-                        f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
-                    if (table.name, column.name) == ("calls", "contained"):
-                        _backfill_containment(conn)
-
-
-def _backfill_containment(conn: Any) -> None:
-    """Calls stored before the column existed get it from the one definition in the core."""
-    c = calls.c
-    for row in conn.execute(sa.select(c.sid, c.status, c.escalation, c.call_type)).all():
-        conn.execute(calls.update().where(c.sid == row.sid).values(
-            contained=contained(row.status, row.escalation, row.call_type)))
+    SQLite needs none: every transaction takes the database's write lock at BEGIN.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))"),
+                     {"ns": namespace, "key": key})

@@ -15,8 +15,8 @@ metadata = sa.MetaData()
 calls = sa.Table(
     "calls", metadata,
     sa.Column("sid", sa.String(64), primary_key=True),
-    sa.Column("caller", sa.String(32), nullable=False),
-    sa.Column("called", sa.String(32), nullable=False, default=""),
+    sa.Column("caller", sa.String(255), nullable=False),  # SIP addresses are long
+    sa.Column("called", sa.String(255), nullable=False, default=""),
     sa.Column("started_at", sa.DateTime, nullable=False),
     sa.Column("ended_at", sa.DateTime),
     sa.Column("status", sa.String(20), nullable=False),
@@ -41,7 +41,7 @@ turns = sa.Table(
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("event", sa.String(20), nullable=False),
     sa.Column("caller_text", sa.Text),
-    sa.Column("digits", sa.String(32)),
+    sa.Column("digits", sa.Text),  # keypad input, encrypted like the transcript
     sa.Column("nlu", sa.JSON),
     sa.Column("decision", sa.Text),
     sa.Column("reply", sa.Text),
@@ -58,7 +58,7 @@ handoffs = sa.Table(
     sa.Column("category", sa.String(64), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("target", sa.String(64), nullable=False),
-    sa.Column("number", sa.String(32), nullable=False),
+    sa.Column("number", sa.String(64), nullable=False),
     sa.Column("whisper", sa.Text, nullable=False),
     sa.Column("transcript", sa.JSON, nullable=False),
     sa.Column("intent", sa.String(64)),
@@ -128,6 +128,9 @@ timeline = sa.Table(
     sa.Column("summary", sa.Text, nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # one write per outbox row: a retried delivery finds its own earlier write and stops
+    sa.Column("idempotency_key", sa.String(120)),
+    sa.UniqueConstraint("idempotency_key", name="uq_timeline_idempotency_key"),
 )
 
 appointments = sa.Table(
@@ -140,6 +143,11 @@ appointments = sa.Table(
     sa.Column("end", sa.DateTime, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # two bookings of one provider can never start together (PostgreSQL also refuses any
+    # overlap with an exclusion constraint: see the migrations)
+    sa.Index("uq_appointments_booked_start", "provider_id", "start", unique=True,
+             sqlite_where=sa.text("status = 'booked'"),
+             postgresql_where=sa.text("status = 'booked'")),
 )
 
 tickets = sa.Table(
@@ -164,6 +172,7 @@ audit_log = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Column("signature", sa.String(64)),
+    sa.Index("uq_audit_log_prev_hash", "prev_hash", unique=True),  # a fork cannot exist
 )
 
 # --- receptionist.compliance.tcpa
@@ -204,6 +213,24 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("role", sa.String(12), nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+staff_sessions = sa.Table(
+    "staff_sessions", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),  # a random token, the cookie's only content
+    sa.Column("username", sa.String(80), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_seen_at", sa.DateTime, nullable=False),
+    sa.Column("ended_at", sa.DateTime),
+)
+
+login_attempts = sa.Table(
+    "login_attempts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(120), nullable=False, index=True),
+    sa.Column("address", sa.String(64), nullable=False, index=True),
+    sa.Column("ok", sa.Boolean, nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False, index=True),
 )
 
 # --- receptionist.rollout.qa
