@@ -38,6 +38,7 @@ from receptionist.telephony.voice import bp as voice_bp
 from receptionist.telephony.voice import utc_now
 
 log = logging.getLogger("receptionist")
+MAX_REQUEST_BYTES = 64 * 1024  # Twilio's forms and the dashboard's are far smaller: 413 above
 
 
 @dataclass
@@ -151,7 +152,10 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
     app.register_blueprint(voice_bp)
     app.register_blueprint(stream_bp)
     app.secret_key = settings.extra.get("secret_key") or secret_key()
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),  # behind https
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
     app.register_blueprint(dashboard_bp)
 
     @app.get("/health")

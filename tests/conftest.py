@@ -92,7 +92,7 @@ def db(app):
 
 
 ENCRYPTED = {"state", "caller_text", "reply", "nlu", "actions", "whisper", "transcript", "slots",
-             "data"}
+             "data", "digits", "response"}
 
 
 def rows(engine, table, *where, keyring=KEYRING):

@@ -72,20 +72,43 @@ def redact_value(value: Any) -> Any:
     return value
 
 
-class RedactingFilter(logging.Filter):
-    """A logging filter that redacts personal data from every record's message."""
+LONE_DIGITS = re.compile(r"(?<!\w)\d{6,}(?!\w)")  # keyed dates of birth, account numbers
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the message with personal data masked."""
-        record.msg = redact(record.getMessage())
-        record.args = ()
-        return True
+
+def redact_log(text: str) -> str:
+    """Log text with personal data masked, and any lone run of six or more digits too."""
+    return LONE_DIGITS.sub("[digits]", redact(text))
+
+
+class RedactingFormatter(logging.Formatter):
+    """Wraps a handler's formatter: the finished line (traceback included) is redacted."""
+
+    def __init__(self, inner: logging.Formatter | None = None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter("%(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format with the wrapped formatter, then mask personal data in the whole text."""
+        return redact_log(self.inner.format(record))
+
+
+def redact_handler(handler: logging.Handler) -> None:
+    """Make one handler redact everything it writes (idempotent)."""
+    if not isinstance(handler.formatter, RedactingFormatter):
+        handler.setFormatter(RedactingFormatter(handler.formatter))
 
 
 def install_log_redaction() -> None:
-    """Redact personal data in everything the receptionist logs."""
-    handler_filter = RedactingFilter()
-    for name in ("receptionist",):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-            logger.addFilter(handler_filter)
+    """Redact personal data in everything any logger writes, at the handlers.
+
+    Records from every logger reach the root's handlers (or gunicorn's), so redaction there
+    covers child loggers, third-party libraries and traceback text alike. A root logger with no
+    handler gets one on stderr, so nothing falls through to Python's unformatted last resort.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler())
+        root.setLevel(min(root.level or logging.WARNING, logging.INFO))
+    for name in ("", "gunicorn.error", "gunicorn.access", "werkzeug"):
+        for handler in logging.getLogger(name).handlers:
+            redact_handler(handler)

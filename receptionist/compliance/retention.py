@@ -46,7 +46,7 @@ def run(conn: Connection, retention: Any, now: datetime, crypt: Any = None) -> d
 
 def rotate_keys(conn: Connection, crypt: Any) -> dict[str, int]:
     """Re-encrypt every encrypted value under the active key (old keys must still be loaded)."""
-    counts = {"calls": 0, "turns": 0, "handoffs": 0, "tickets": 0}
+    counts = {"calls": 0, "turns": 0, "handoffs": 0, "tickets": 0, "webhook_requests": 0}
     for row in conn.execute(sa.select(tables.calls.c.sid, tables.calls.c.state)).all():
         conn.execute(tables.calls.update().where(tables.calls.c.sid == row.sid).values(
             state=crypt.encrypt_json(crypt.decrypt_json(row.state))))
@@ -54,6 +54,7 @@ def rotate_keys(conn: Connection, crypt: Any) -> dict[str, int]:
     for row in conn.execute(sa.select(tables.turns)).all():
         conn.execute(tables.turns.update().where(tables.turns.c.id == row.id).values(
             caller_text=_again(crypt, row.caller_text), reply=_again(crypt, row.reply),
+            digits=_again(crypt, row.digits),
             nlu=crypt.encrypt_json(crypt.decrypt_json(row.nlu)) if row.nlu else None,
             actions=crypt.encrypt_json(crypt.decrypt_json(row.actions)) if row.actions else None))
         counts["turns"] += 1
@@ -67,6 +68,11 @@ def rotate_keys(conn: Connection, crypt: Any) -> dict[str, int]:
         conn.execute(tickets.update().where(tickets.c.id == row.id).values(
             data=crypt.encrypt_json(crypt.decrypt_json(row.data))))
         counts["tickets"] += 1
+    for row in conn.execute(sa.select(tables.webhook_requests)).all():
+        conn.execute(tables.webhook_requests.update()
+                     .where(tables.webhook_requests.c.key == row.key)
+                     .values(response=_again(crypt, row.response)))
+        counts["webhook_requests"] += 1
     audit.append(conn, "key_rotation", "keys rotate", active=crypt.active, **counts)
     return counts
 

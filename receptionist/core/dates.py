@@ -37,6 +37,8 @@ _ORD_RE = "|".join(sorted((re.escape(k) for k in ORDINALS), key=len, reverse=Tru
 _NUM_RE = "|".join(NUMBERS)
 
 
+MAX_DAYS_AWAY = 3 * 366  # a day further than this from today is not a booking date
+
 def resolve(text: str, now: datetime) -> dict[str, str] | None:
     """Return {"date", "time"?, "text"} for the first date or time mentioned, or None."""
     lowered = " " + re.sub(r"[,.!?]", " ", text.lower()) + " "
@@ -54,10 +56,14 @@ def resolve(text: str, now: datetime) -> dict[str, str] | None:
 
 
 def _resolve_day(s: str, today: date) -> date | None:
+    """The first day found; absurd ones ("in 99999999999 days") are no day at all."""
     for finder in (_relative, _weekday, _month_day, _numeric, _ordinal_only):
-        found = finder(s, today)
+        try:
+            found = finder(s, today)
+        except (OverflowError, ValueError):
+            return None
         if found is not None:
-            return found
+            return found if abs((found - today).days) <= MAX_DAYS_AWAY else None
     return None
 
 
@@ -191,9 +197,12 @@ def resolve_dob(text: str, today: date) -> date | None:
     elif re.search(r"\d{4}", s) and (named := _month_day(s, today)) and named.year < today.year:
         found = named if re.search(rf" {named.year} ", s) else None
     if found is None and not m and re.search(r"\d{4}", s):
-        parsed = dateparser.parse(text, languages=["en"],
-                                  settings={"DATE_ORDER": "MDY", "PREFER_DATES_FROM": "past",
-                                            "REQUIRE_PARTS": ["day", "month", "year"]})
+        try:
+            parsed = dateparser.parse(text, languages=["en"],
+                                      settings={"DATE_ORDER": "MDY", "PREFER_DATES_FROM": "past",
+                                                "REQUIRE_PARTS": ["day", "month", "year"]})
+        except (OverflowError, ValueError):
+            parsed = None
         found = parsed.date() if parsed else None
     if found is None or not (date(1900, 1, 1) <= found < today):
         return None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     g,
@@ -20,7 +22,17 @@ from flask import (
 
 from receptionist.compliance import audit
 from receptionist.compliance.redact import redact
-from receptionist.dashboard.auth import ROLES, check_csrf, check_login, csrf_token, needs
+from receptionist.dashboard.auth import (
+    ROLES,
+    LoginThrottled,
+    check_csrf,
+    check_login,
+    csrf_token,
+    end_session,
+    needs,
+    open_session,
+    record_attempt,
+)
 from receptionist.rollout import charts, kpi, qa
 from receptionist.rollout import stages as rollout
 from receptionist.rollout.lifecycle import current_stages
@@ -28,6 +40,8 @@ from receptionist.storage import calls as store
 from receptionist.storage import db, tables
 from receptionist.storage.crypto import open_json, open_text
 
+PERIOD = re.compile(r"\d{4}-(W\d{2}|\d{2})")
+MAX_NOTES = 4000
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates")
 
 
@@ -47,12 +61,21 @@ def login() -> Any:
     """Log in with a staff account."""
     if request.method == "POST":
         check_csrf()
-        with _rec().engine.begin() as conn:
-            user = check_login(conn, request.form.get("username", ""),
-                               request.form.get("password", ""))
+        try:
+            with _rec().engine.begin() as conn:
+                user = check_login(conn, request.form.get("username", ""),
+                                   request.form.get("password", ""))
+                sid = open_session(conn, user.username) if user is not None else ""
+        except LoginThrottled as exc:
+            with _rec().engine.begin() as conn:  # the refusal itself is kept and audited
+                record_attempt(conn, request.form.get("username", "")[:120],
+                               request.remote_addr or "?", ok=False, kind="login_throttled")
+            flash(f"Login refused: {exc}.")
+            return page("login.html", "Log in"), 429
         if user is not None:
             session.clear()
             session["user"] = {"name": user.username, "role": user.role}
+            session["sid"] = sid
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/dashboard") else
                             url_for("dashboard.overview"))
@@ -62,7 +85,10 @@ def login() -> Any:
 
 @bp.get("/logout")
 def logout() -> Any:
-    """Log out."""
+    """Log out: the server forgets the session, so a copied cookie stops working too."""
+    if session.get("sid"):
+        with _rec().engine.begin() as conn:
+            end_session(conn, session["sid"])
     session.clear()
     return redirect(url_for("dashboard.login"))
 
@@ -198,12 +224,26 @@ def qa_queue() -> Any:
 def review(call_sid: str) -> Any:
     """Save a rubric review."""
     rec = _rec()
+    period, notes = request.form.get("period", ""), request.form.get("notes", "")
+    if not PERIOD.fullmatch(period):
+        abort(400, "period must look like 2026-W46 or 2026-11")
+    if len(notes) > MAX_NOTES:
+        abort(400, f"notes are limited to {MAX_NOTES} characters")
+    scores = {name: _score(name) for name in ("accuracy", "brand_voice", "satisfaction")}
     with rec.engine.begin() as conn:
-        passed = qa.review(conn, call_sid, request.form.get("period", ""), g.user["name"],
-                           accuracy=int(request.form.get("accuracy", 0)),
-                           brand_voice=int(request.form.get("brand_voice", 0)),
+        if conn.execute(sa.select(tables.calls.c.sid).where(
+                tables.calls.c.sid == call_sid)).first() is None:
+            abort(404, f"no call {call_sid}")
+        passed = qa.review(conn, call_sid, period, g.user["name"],
                            escalation_correct="escalation_correct" in request.form,
-                           satisfaction=int(request.form.get("satisfaction", 0)),
-                           notes=request.form.get("notes", ""), crypt=rec.service.crypt)
+                           notes=notes, crypt=rec.service.crypt, **scores)
     flash(f"Review saved: {'pass' if passed else 'FAIL'}.")
     return redirect(url_for("dashboard.qa_queue"))
+
+
+def _score(name: str) -> int:
+    """A rubric score from the form: 1 to 5, or a 400 that says what is wrong."""
+    raw = request.form.get(name, "")
+    if not raw.isdigit() or not 1 <= int(raw) <= 5:
+        abort(400, f"{name} must be a whole number from 1 to 5")
+    return int(raw)

@@ -17,7 +17,7 @@ from receptionist.compliance.tcpa import caller_state
 from receptionist.core import engine as call_engine
 from receptionist.core.actions import Gather, RunAction, Say, Transfer
 from receptionist.core.errors import MalformedWebhook
-from receptionist.core.events import ActionResult, CallStarted, SpeechRecognized
+from receptionist.core.events import ActionResult, CallStarted, DtmfPressed, SpeechRecognized
 from receptionist.core.runner import escalate
 from receptionist.core.state import CallState
 from receptionist.core.world import World
@@ -66,16 +66,27 @@ class CallService:
         return self._staged[2]
 
     def understand(self, event: Any) -> Any:
-        """Strip card numbers (never stored: PCI), then attach the NLU result to speech."""
+        """Strip card numbers (never stored: PCI), then attach the NLU result to speech.
+
+        Keyed card numbers are dropped the same way: the engine sees an empty keypad entry.
+        """
         if isinstance(event, SpeechRecognized) and strip_cards(event.text) != event.text:
             event = event.model_copy(update={"text": strip_cards(event.text)})
+        if isinstance(event, DtmfPressed) and strip_cards(event.digits) != event.digits:
+            log.warning("a card number was keyed; it is dropped, never stored")
+            event = event.model_copy(update={"digits": ""})
         if isinstance(event, SpeechRecognized) and event.nlu is None and event.text.strip():
             local = event.at.astimezone(self.world.profile.tz)
             return event.model_copy(update={"nlu": self.nlu.parse(event.text, now=local)})
         return event
 
-    def handle(self, sid: str, event: Any, render: Renderer, *, key: str | None = None) -> str:
-        """Process one event of a call atomically and return the rendered response."""
+    def handle(self, sid: str, event: Any, render: Renderer, *, key: str | None = None,
+               turn: int | None = None) -> str:
+        """Process one event of a call atomically and return the rendered response.
+
+        `turn`: the turn a gather answers. An answer to an older question (a stale gather) is
+        not applied: the caller is asked the current question again.
+        """
         event = self.understand(event)
         with self.db.begin() as conn:
             store.lock_call(conn, sid)  # every request of this call waits for the one before
@@ -89,6 +100,10 @@ class CallService:
             if state is None and not isinstance(event, CallStarted):
                 raise MalformedWebhook(f"unknown CallSid {sid}: the call never started here")
             new = state is None
+            if state is not None and turn is not None and turn != state.seq:
+                log.warning("call %s: answer to turn %s arrived at turn %s; asking again", sid,
+                            turn, state.seq)
+                return render(Outcome(state, [Gather(prompt=state.last_prompt)], {}))
             world = self.staged_world(conn)
             killed = rollout.kill_switch(conn) if isinstance(event, CallStarted) else None
             outcome = (self._killed(world, event, killed) if killed

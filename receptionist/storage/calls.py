@@ -95,7 +95,8 @@ def add_turn(conn: Connection, sid: str, event: Any, st: CallState, actions: lis
     conn.execute(tables.turns.insert().values(
         call_sid=sid, seq=seq, event=event.kind,
         caller_text=_text(crypt, getattr(event, "text", None)) if words else None,
-        digits=getattr(event, "digits", None), nlu=_json(crypt, parsed) if parsed else None,
+        digits=_text(crypt, getattr(event, "digits", None)) if words else None,
+        nlu=_json(crypt, parsed) if parsed else None,
         decision=st.decision, reply=_text(crypt, reply or None) if words else None,
         actions=_json(crypt, [a.model_dump(mode="json") for a in actions]),
         at=db.to_db(event.at), duration_ms=round(duration_ms, 3)))

@@ -165,7 +165,8 @@ class MediaSession:
             return
         self.turn = str((start.get("customParameters") or {}).get("turn", "0"))
         with self.rec.engine.connect() as conn:
-            stored = store.seen_request(conn, stream_key(self.call_sid, self.turn))
+            stored = store.seen_request(conn, stream_key(self.call_sid, self.turn),
+                                        self.rec.service.crypt)
         if stored is None:
             log.error("stream for unknown call %s (turn %s): closing", self.call_sid, self.turn)
             self.closed = True
@@ -275,7 +276,7 @@ class MediaSession:
         if step.get("twiml"):
             with self.rec.engine.begin() as conn:
                 store.remember_request(conn, connect_key(self.call_sid, self.turn),
-                                       self.call_sid, step["twiml"])
+                                       self.call_sid, step["twiml"], self.rec.service.crypt)
             self.leaving = step["twiml"]
 
     def send(self, message: dict[str, Any]) -> None:

@@ -6,10 +6,12 @@ import hashlib
 import json
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, copy_current_request_context, current_app, request
 from twilio.request_validator import RequestValidator
 
 from receptionist.core.errors import MalformedWebhook
@@ -31,6 +33,12 @@ bp = Blueprint("voice", __name__, url_prefix="/twilio")
 log = logging.getLogger("receptionist.voice")
 SID = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
 FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
+# Bounds on what a webhook may carry: longer values are cut (and logged), never a failed call.
+MAX_SPEECH_CHARS = 1000
+MAX_DIGITS = 64
+MAX_ADDRESS_CHARS = 255  # a SIP From/To
+WEBHOOK_DEADLINE_S = 10.0  # well inside Twilio's 15 s, even when the database stalls
+_workers = ThreadPoolExecutor(max_workers=64, thread_name_prefix="webhook")
 
 
 def _app() -> Any:
@@ -58,13 +66,17 @@ def check_signature() -> None:
     rec.refresh()
 
 
-def _form(name: str, required: bool = True) -> str:
+def _form(name: str, required: bool = True, limit: int = MAX_ADDRESS_CHARS) -> str:
     if request.mimetype != "application/x-www-form-urlencoded":
         raise MalformedWebhook("expected a form post (application/x-www-form-urlencoded), got "
                                f"{request.mimetype or 'no content type'}")
     value = request.form.get(name, "")
     if required and not value:
         raise MalformedWebhook(f"missing required field {name}")
+    if len(value) > limit:
+        log.warning("%s on %s was %d characters; kept the first %d", name, request.path,
+                    len(value), limit)
+        value = value[:limit]
     return value
 
 
@@ -84,7 +96,7 @@ def _key() -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _handle(sid: str, event: Any) -> Response:
+def _handle(sid: str, event: Any, turn: int | None = None) -> Response:
     rec = _app()
     plans: dict[int, dict[str, Any]] = {}
 
@@ -96,18 +108,28 @@ def _handle(sid: str, event: Any) -> Response:
                                         f"/twilio/connect?stream={seq}", seq)
         return twiml.render(outcome.actions, outcome.handoff_ids, rec.urls(seq))
 
-    body = rec.service.handle(sid, event, render, key=_key())
+    body = rec.service.handle(sid, event, render, key=_key(), turn=turn)
     for seq, plan in plans.items():
         with rec.engine.begin() as conn:
-            store.remember_request(conn, media.stream_key(sid, seq), sid, json.dumps(plan))
+            store.remember_request(conn, media.stream_key(sid, seq), sid, json.dumps(plan),
+                                   rec.service.crypt)
     return _xml(body)
 
 
 def _guarded(build: Any) -> Response:
-    """Run a webhook; malformed input is a 400 that says why; any other failure still transfers."""
+    """Run a webhook; malformed input is a 400 that says why; any other failure still transfers.
+
+    The work runs on a worker thread with a deadline: if the database stops answering, the
+    caller is still put through to the front desk well inside Twilio's timeout.
+    """
     sid = request.form.get("CallSid", "?")
     try:
-        return build()
+        return _workers.submit(copy_current_request_context(build)).result(
+            timeout=WEBHOOK_DEADLINE_S)
+    except FutureTimeout:
+        log.error("call %s: %s took more than %.0f s; transferring to the front desk", sid,
+                  request.path, WEBHOOK_DEADLINE_S)
+        return _xml(twiml.fallback(_app().front_desk()))
     except MalformedWebhook as exc:
         log.info("malformed webhook %s: %s", request.path, exc)
         return Response(f"malformed Twilio request: {exc}", status=400, mimetype="text/plain")
@@ -147,7 +169,8 @@ def gather() -> Response:
         sid = _sid()
         if not request.args.get("turn", "").isdigit():
             raise MalformedWebhook("query parameter turn must be a number")
-        speech, digits = _form("SpeechResult", False).strip(), _form("Digits", False).strip()
+        speech = _form("SpeechResult", False, MAX_SPEECH_CHARS).strip()
+        digits = re.sub(r"[^0-9*#]", "", _form("Digits", False, MAX_DIGITS))
         if digits:
             event: Any = DtmfPressed(at=_now(), digits=digits)
         elif speech:
@@ -157,7 +180,7 @@ def gather() -> Response:
                                      else None)
         else:
             event = NoInput(at=_now())
-        return _handle(sid, event)
+        return _handle(sid, event, turn=int(request.args["turn"]))
 
     return _guarded(build)
 
@@ -208,7 +231,7 @@ def connect() -> Response:
         if not turn.isdigit():
             raise MalformedWebhook("query parameter stream must be a number")
         with _app().engine.connect() as conn:
-            doc = store.seen_request(conn, media.connect_key(sid, turn))
+            doc = store.seen_request(conn, media.connect_key(sid, turn), _app().service.crypt)
         if doc is None:
             log.error("call %s: stream %s ended without a decision; transferring", sid, turn)
             return _xml(twiml.fallback(_app().front_desk()))
