@@ -12,7 +12,6 @@ staff to label at /dashboard/shadow and for `receptionist shadow report --pilot 
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import contextmanager
 from typing import Any
@@ -46,12 +45,8 @@ class ShadowSession:
             finally:
                 transaction.rollback()
 
-    def receive(self, raw: str) -> bool:
-        """Handle one message from Twilio; False when the stream is over."""
-        try:
-            message = json.loads(raw)
-        except json.JSONDecodeError:
-            return True
+    def receive(self, message: dict[str, Any]) -> bool:
+        """Handle one (decoded, well-formed) message from Twilio; False when the stream is over."""
         event = message.get("event")
         if event == "start":
             self._start(message.get("start") or {})

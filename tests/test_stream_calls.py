@@ -151,10 +151,10 @@ def test_internal_error_mid_stream_apologises_and_transfers(audio_caller, stream
     service = stream_app.extensions["receptionist"].service
     real = service.handle
 
-    def broken(sid, event, render, key=None):
+    def broken(sid, event, render, **kwargs):
         if event.kind == "speech":
             raise RuntimeError("database went away")
-        return real(sid, event, render, key=key)
+        return real(sid, event, render, **kwargs)
 
     monkeypatch.setattr(service, "handle", broken)
     result = audio_caller().call(["I'd like to book a cleaning"], caller=MARIA)

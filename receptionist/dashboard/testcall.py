@@ -20,6 +20,7 @@ from receptionist.core.events import CallStarted
 from receptionist.dashboard.auth import ROLES, needs
 from receptionist.dashboard.views import bp, page
 from receptionist.telephony import media
+from receptionist.telephony.protocol import decode
 from receptionist.telephony.stream import RECEIVE_TIMEOUT, sock
 
 log = logging.getLogger("receptionist.testcall")
@@ -75,7 +76,12 @@ def testcall_stream(ws: Any) -> None:
     try:
         while not session_.closed:
             raw = ws.receive(timeout=RECEIVE_TIMEOUT)
-            if raw is None or not session_.receive(raw):
+            if raw is None:
+                break
+            message, why = decode(raw)
+            if message is None:
+                log.warning("test call %s: a malformed message was ignored (%s)", sid, why)
+            elif not session_.receive(message):
                 break
         if session_.leaving:
             session_.send({"event": "ended", "twiml": session_.leaving})

@@ -136,13 +136,8 @@ class MediaSession:
         self.closed = False
 
     # ---- Twilio -> us -------------------------------------------------------------------
-    def receive(self, raw: str) -> bool:
-        """Handle one message from Twilio; False when the stream should close."""
-        try:
-            message = json.loads(raw)
-        except json.JSONDecodeError:
-            log.warning("stream %s: not JSON, ignored", self.stream_sid or "?")
-            return True
+    def receive(self, message: dict[str, Any]) -> bool:
+        """Handle one (decoded, well-formed) message from Twilio; False when it should close."""
         handler = getattr(self, "_on_" + str(message.get("event")), None)
         if handler is None:
             log.info("stream %s: unknown event %r ignored", self.stream_sid, message.get("event"))

@@ -6,8 +6,8 @@ an unsigned or forged handshake is refused with 403 before the socket opens.
 
 from __future__ import annotations
 
-import json
 import logging
+from collections import deque
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -15,12 +15,14 @@ from flask_sock import Sock
 from twilio.request_validator import RequestValidator
 
 from receptionist.telephony.media import MediaSession
+from receptionist.telephony.protocol import decode
 from shadow_mode.live import ShadowSession
 
 bp = Blueprint("stream", __name__, url_prefix="/twilio")
 sock = Sock()
 log = logging.getLogger("receptionist.stream")
 RECEIVE_TIMEOUT = 60  # seconds without any message: Twilio is gone
+MAX_EARLY_MESSAGES = 50  # held until `start` arrives (1 s of audio); older ones are dropped
 
 
 def stream_url(rec: Any, host_url: str) -> str:
@@ -58,32 +60,33 @@ def stream(ws: Any) -> None:
         log.error("a Media Stream arrived but neither SPEECH_MODE=local nor SHADOW_MODE is on")
         return
     session: Any = None
-    early: list[str] = []
+    early: deque[dict[str, Any]] = deque(maxlen=MAX_EARLY_MESSAGES)
     try:
         while True:
             raw = ws.receive(timeout=RECEIVE_TIMEOUT)
             if raw is None:
                 break
+            message, why = decode(raw)
+            if message is None:
+                log.warning("stream: a malformed message was ignored (%s)", why)
+                continue
             if session is None:
-                early.append(raw)
-                if '"start"' not in raw:
+                early.append(message)  # before `start`: only the latest few are kept
+                if message["event"] != "start":
                     continue
-                session = _session(rec, raw, ws.send)
+                session = _session(rec, message, ws.send)
                 if not all(session.receive(m) for m in early):
                     break
-            elif not session.receive(raw):
+            elif not session.receive(message):
                 break
     finally:
         if session is not None:
             session.close()
 
 
-def _session(rec: Any, start: str, send: Any) -> Any:
+def _session(rec: Any, start: dict[str, Any], send: Any) -> Any:
     """A forked call (<Start><Stream>, parameter mode=shadow) is shadowed; others are answered."""
-    try:
-        params = (json.loads(start).get("start") or {}).get("customParameters") or {}
-    except ValueError:
-        params = {}
+    params = (start.get("start") or {}).get("customParameters") or {}
     if params.get("mode") == "shadow":
         return ShadowSession(rec, rec.speech)
     return MediaSession(rec, rec.speech, send)
