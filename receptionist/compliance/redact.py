@@ -18,7 +18,7 @@ SPOKEN_RUN = re.compile(r"\b(?:(?:zero|oh|one|two|three|four|five|six|seven|eigh
                         r"nine)\b", re.I)
 MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 DATES = [re.compile(r"\b\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\b"),
-         re.compile(r"\b\d{4}-\d{2}-\d{2}\b"),
+         re.compile(r"\b\d{4}-\d{2}-\d{2}\b(?![ T]\d{2}:\d{2})"),  # not a log timestamp
          re.compile(rf"\b(?:{MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}\b", re.I),
          re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{MONTHS}),? \d{{4}}\b", re.I)]
 CARD_REMOVED = "[card number removed]"

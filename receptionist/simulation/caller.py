@@ -102,8 +102,12 @@ class Caller:
         status, body = self.send("GET", url, {}, {"X-Twilio-Signature": signature})
         return json.loads(body) if status == 200 else {"status": f"unknown ({status})"}
 
-    def call(self, lines: list[str], caller: str = "+14135550142") -> CallResult:
-        """Place one call and say each line in turn; hang up when the lines run out."""
+    def call(self, lines: list[Any], caller: str = "+14135550142") -> CallResult:
+        """Place one call and say each line in turn; hang up when the lines run out.
+
+        A line may be a function returning the line: it runs just before it is said (a test's
+        barrier, so many callers answer at the same moment).
+        """
         sid = "CA" + uuid.uuid4().hex
         base = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": caller,
                 "To": PRACTICE_NUMBER, "Direction": "inbound"}
@@ -118,6 +122,7 @@ class Caller:
             gather, dial, record = root.find("Gather"), root.find("Dial"), root.find("Record")
             if gather is not None and pending:
                 line = pending.pop(0)
+                line = line() if callable(line) else line  # a test may pause the caller here
                 started = time.perf_counter()
                 doc = self.post(gather.get("action", ""), base | _answer(line))
                 result.turns.append({"caller": line, "receptionist": _spoken(doc)})

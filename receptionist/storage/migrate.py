@@ -6,6 +6,7 @@ baseline revision, then upgraded. Concurrent upgrades on PostgreSQL wait for eac
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from receptionist.core.errors import ConfigError
 from receptionist.storage.db import MIGRATION, advisory_lock
 
+log = logging.getLogger("receptionist.storage.migrate")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"
 
@@ -59,8 +61,18 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 
 def require_current(engine: Engine) -> None:
-    """Refuse to serve a database whose schema is not this release's (workers never migrate)."""
-    at, needed = current(engine), head()
+    """Refuse to serve a database whose schema is not this release's (workers never migrate).
+
+    A database that does not answer is not a reason to refuse: the worker starts, and every
+    call gets the apology-and-transfer answer until the database is back.
+    """
+    try:
+        at = current(engine)
+    except sa.exc.OperationalError as exc:
+        log.error("the database does not answer at start-up (%s); starting anyway: calls go "
+                  "to the front desk until it is back", type(exc).__name__)
+        return
+    needed = head()
     if at != needed:
         raise ConfigError("DATABASE_URL", f"the database schema is at revision {at or 'none'}, "
                           f"this release needs {needed}: run `receptionist db upgrade`")
