@@ -174,3 +174,76 @@ def test_the_review_page_shows_transcript_decisions_and_handoff_context(dash, ca
     kinds = [r.detail for r in rows(dash.extensions["receptionist"].engine, audit_log)
              if r.kind == "data_access"]
     assert any("call review" in k for k in kinds)
+
+
+def test_logins_are_throttled_per_account_even_with_the_right_password(dash):
+    client = dash.test_client()
+    for _ in range(5):
+        token = csrf(client, "/dashboard/login")
+        client.post("/dashboard/login", data={"username": "adam", "password": "guess",
+                                              "csrf": token})
+    refused = login(client, "adam")
+    assert refused.status_code == 429 and "too many failed attempts" in refused.get_data(True)
+    assert login(dash.test_client(), "vera").status_code == 302  # other accounts still work
+
+
+def test_an_unknown_user_costs_as_much_time_as_a_wrong_password(dash):
+    import time
+
+    from receptionist.dashboard.auth import check_login
+
+    engine = dash.extensions["receptionist"].engine
+
+    def timed(name):
+        with dash.test_request_context(), engine.begin() as conn:
+            started = time.perf_counter()
+            check_login(conn, name, "not the password", address=f"10.0.0.{len(name)}")
+            return time.perf_counter() - started
+
+    timed("nobody")  # the dummy hash is made once
+    known = sorted(timed("rita") for _ in range(3))[1]
+    unknown = sorted(timed("nobody-at-all") for _ in range(3))[1]
+    assert 0.5 < unknown / known < 2.0, (known, unknown)
+
+
+def test_logout_kills_the_session_on_the_server_and_a_copied_cookie_stops_working(dash):
+    client = dash.test_client()
+    login(client, "vera")
+    kept = client.get_cookie("session").value
+    assert client.get("/dashboard/").status_code == 200
+    client.get("/dashboard/logout")
+    thief = dash.test_client()
+    thief.set_cookie("session", kept)
+    assert thief.get("/dashboard/").status_code == 302
+
+
+def test_an_idle_session_expires(dash):
+    from datetime import timedelta
+
+    from receptionist.storage.db import utcnow
+    from receptionist.storage.tables import staff_sessions
+
+    client = dash.test_client()
+    login(client, "vera")
+    with dash.extensions["receptionist"].engine.begin() as conn:
+        conn.execute(staff_sessions.update().values(
+            last_seen_at=utcnow() - timedelta(minutes=31)))
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_cookies_are_secure_behind_https(settings, nlu, clock):
+    app = create_app(replace(settings, public_base_url="https://rx.example.org",
+                             extra={"secret_key": "k"}), nlu=nlu, clock=clock)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize("form", [{"accuracy": "abc"}, {"accuracy": "9"}, {"period": "x" * 300},
+                                  {"notes": "n" * 5000}, {"period": "'; drop table --"}])
+def test_malformed_qa_forms_are_refused_with_a_4xx(dash, form):
+    client = dash.test_client()
+    login(client, "rita")
+    token = csrf(client, "/dashboard/qa")
+    data = {"period": "2026-W48", "accuracy": "4", "brand_voice": "4", "satisfaction": "4",
+            "csrf": token} | form
+    response = client.post("/dashboard/qa/CAnone", data=data)
+    assert 400 <= response.status_code < 500, response.status_code
