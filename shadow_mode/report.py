@@ -44,30 +44,42 @@ def apply_labels(results: list[dict[str, Any]], labels: Path) -> int:
     return done
 
 
+def labelled(result: dict[str, Any]) -> bool:
+    """Whether the front desk has said what the call was (a live call is unlabelled at first)."""
+    return "call_type" in (result.get("human") or {})
+
+
 def build(results: list[dict[str, Any]], gates: dict[str, Any]) -> dict[str, Any]:
-    """Every figure of the report, and the verdict."""
-    in_scope = [r for r in results if r["human"]["call_type"] not in (None, "out_of_scope")]
+    """Every figure of the report, and the verdict.
+
+    Every call counts toward the pilot's size and shows what the AI would have done; agreement,
+    escalation confusion and missed escalations are computed on the labelled calls only (and
+    the report says how many those are).
+    """
+    done = [r for r in results if labelled(r)]
+    in_scope = [r for r in done if r["human"]["call_type"] not in (None, "out_of_scope")]
     agree = [r for r in in_scope if r["call_type"] == r["human"]["call_type"]]
     per_type: dict[str, dict[str, Any]] = defaultdict(lambda: {"calls": 0, "agree": 0,
                                                                "would_contain": 0})
-    for r in results:
+    for r in done:
         kind = r["human"]["call_type"] or NONE
         per_type[kind]["calls"] += 1
         per_type[kind]["agree"] += r["call_type"] == r["human"]["call_type"]
         per_type[kind]["would_contain"] += r["would_contain"]
-    confusion = Counter((r["escalation"] or NONE, r["human"]["escalation_reason"] or NONE)
-                        for r in results)
-    missed = [r for r in results if r["human"]["escalation_reason"] in ALWAYS
-              and r["escalation"] != r["human"]["escalation_reason"]]
-    esc_agree = sum(bool(r["escalation"]) == bool(r["human"]["escalated"]) for r in results)
+    confusion = Counter((r["escalation"] or NONE, r["human"].get("escalation_reason") or NONE)
+                        for r in done)
+    missed = [r for r in done if r["human"].get("escalation_reason") in ALWAYS
+              and r["escalation"] != r["human"].get("escalation_reason")]
+    esc_agree = sum(bool(r["escalation"]) == bool(r["human"].get("escalated")) for r in done)
     confidences = [d["confidence"] for r in results for d in r["decisions"]
                    if d.get("confidence") is not None]
     figures = {
         "calls": len(results),
+        "labelled": len(done),
         "in_scope_call_type_agreement": _rate(len(agree), len(in_scope)),
-        "escalation_agreement": _rate(esc_agree, len(results)),
+        "escalation_agreement": _rate(esc_agree, len(done)),
         "missed_always_escalate": len(missed),
-        "missed_safety": sum(r["human"]["escalation_reason"] == "safety" for r in missed),
+        "missed_safety": sum(r["human"].get("escalation_reason") == "safety" for r in missed),
         "would_contain": _rate(sum(r["would_contain"] for r in results), len(results)),
         "median_confidence": round(statistics.median(confidences), 3) if confidences else None,
     }
@@ -76,11 +88,13 @@ def build(results: list[dict[str, Any]], gates: dict[str, Any]) -> dict[str, Any
             "escalation_confusion": [{"ai": a, "human": h, "calls": n}
                                      for (a, h), n in sorted(confusion.items())],
             "missed_always_escalate": [_brief(r) for r in missed],
-            "disagreements": [_brief(r) for r in results
+            "disagreements": [_brief(r) for r in done
                               if r["call_type"] != r["human"]["call_type"]
-                              or bool(r["escalation"]) != bool(r["human"]["escalated"])],
+                              or bool(r["escalation"]) != bool(r["human"].get("escalated"))],
+            "unlabelled": [_brief(r) for r in results if not labelled(r)],
             "confidences": confidences, "gates": checks,
-            "progress": f"{len(results)}/{gates.get('min_calls', 50)} calls",
+            "progress": f"{len(results)}/{gates.get('min_calls', 50)} calls, "
+                        f"{len(done)} labelled",
             "verdict": "GO" if all(c["passed"] for c in checks) else "NO-GO"}
 
 
@@ -163,7 +177,8 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}
 .ok{{color:#161}}.bad{{color:#b00;font-weight:bold}}.verdict{{font-size:2em}}</style></head>
 <body><h1>Shadow pilot report</h1>
 <p class="verdict {'ok' if report['verdict'] == 'GO' else 'bad'}">{report['verdict']}</p>
-<p>Progress: {report['progress']}. In-scope call-type agreement
+<p>Progress: {report['progress']}. Agreement figures are computed on the {f['labelled']}
+labelled calls. In-scope call-type agreement
 {f['in_scope_call_type_agreement']:.0%}; escalation agreement {f['escalation_agreement']:.0%};
 missed always-escalate calls {f['missed_always_escalate']}; would-be containment
 {f['would_contain']:.0%}; median NLU confidence {f['median_confidence']}.</p>
@@ -175,6 +190,7 @@ missed always-escalate calls {f['missed_always_escalate']}; would-be containment
 <h2>Missed always-escalate calls</h2>{calls(report['missed_always_escalate'])}
 <h2>Confidence</h2><img alt="confidence" src="data:image/png;base64,{pictures['confidence']}">
 <h2>Disagreements to review</h2>{calls(report['disagreements'])}
+<h2>Not labelled yet: what the AI would have done</h2>{calls(report['unlabelled'])}
 </body></html>"""
 
 

@@ -70,7 +70,7 @@ def test_each_call_has_the_fields_a_pilot_needs(results):
 
 def test_the_sample_pilot_passes_its_gates(results):
     built = pilot.build(results, pilot.load_gates(ROOT / "shadow_mode" / "gates.yaml"))
-    assert built["verdict"] == "GO" and built["progress"] == "50/50 calls"
+    assert built["verdict"] == "GO" and built["progress"] == "50/50 calls, 50 labelled"
     assert built["figures"]["missed_always_escalate"] == 0
     assert built["figures"]["in_scope_call_type_agreement"] >= 0.85
     pairs = {(c["ai"], c["human"]): c["calls"] for c in built["escalation_confusion"]}
@@ -98,7 +98,24 @@ def test_a_missed_safety_call_fails_the_pilot_and_is_listed_with_its_transcript(
 
 def test_a_short_pilot_says_how_far_it_has_come(results):
     built = pilot.build(results[:37], pilot.load_gates(ROOT / "shadow_mode" / "gates.yaml"))
-    assert built["progress"] == "37/50 calls" and built["verdict"] == "NO-GO"
+    assert built["progress"] == "37/50 calls, 37 labelled" and built["verdict"] == "NO-GO"
+
+
+def test_a_partly_labelled_pilot_reports_agreement_on_the_labelled_calls(results, tmp_path):
+    """Live-shadowed calls arrive unlabelled: they count toward the 50 and show what the AI
+    would have done; agreement is computed on the labelled ones, and the report says so."""
+    partly = [r | {"human": {}} if n % 3 == 0 else r for n, r in enumerate(results)]
+    gates = pilot.load_gates(ROOT / "shadow_mode" / "gates.yaml")
+    built = pilot.build(partly, gates)
+    labelled = [r for r in partly if r["human"]]
+    assert built["figures"]["calls"] == len(partly)
+    assert built["figures"]["labelled"] == len(labelled)
+    assert built["figures"]["in_scope_call_type_agreement"] == \
+        pilot.build(labelled, gates)["figures"]["in_scope_call_type_agreement"]
+    assert len(built["unlabelled"]) == len(partly) - len(labelled)
+    assert all(u["decisions"] for u in built["unlabelled"])  # what the AI would have done
+    page = pilot.to_html(built)
+    assert "Not labelled yet" in page and f"{len(labelled)}\nlabelled calls" in page
 
 
 def test_a_bad_pilot_line_is_named(tmp_path):

@@ -100,7 +100,7 @@ def report_cmd(args: argparse.Namespace) -> int:
     paths = pilot.write(built, args.out)
     _audit_access("shadow report", calls=len(results))
     f = built["figures"]
-    print(f"{built['progress']}; in-scope call-type agreement "
+    print(f"{built['progress']} (agreement on the labelled calls); in-scope call-type agreement "
           f"{f['in_scope_call_type_agreement']:.0%}; escalation agreement "
           f"{f['escalation_agreement']:.0%}; missed always-escalate {f['missed_always_escalate']}"
           f"; would contain {f['would_contain']:.0%}")

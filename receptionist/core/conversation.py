@@ -28,4 +28,5 @@ class Conversation(Strict):
     goodbye: str = "Thank you for calling {practice.name}. Goodbye!"
     consent_refused: str = "Understood. I won't keep a recording or a transcript of this call."
     message_saved: str = "Thank you. Your message has been saved. Goodbye!"
+    voicemail_instead: str = "I'm sorry, I couldn't take that down. Let's take a voicemail."
     menu_hints: tuple[str, ...] = ("person",)

@@ -24,7 +24,7 @@ from receptionist.core.events import (
     SpeechRecognized,
     VoicemailRecorded,
 )
-from receptionist.core.runner import advance, ask, escalate, jump, start_flow
+from receptionist.core.runner import advance, ask, escalate, jump, start_flow, take_voicemail
 from receptionist.core.runner import line as _line
 from receptionist.core.slots import YES, parse
 from receptionist.core.state import CallState, note
@@ -34,6 +34,7 @@ from receptionist.core.world import World
 REFUSAL = re.compile(r"\b(no recording|don'?t record|do not record|stop recording|"
                      r"don'?t want (to be|this) recorded|not be recorded)\b", re.I)
 ENGINE_SLOTS = frozenset({"start_intent"})
+THANKS = re.compile(r"^(thank you|thanks)\b[^.!?]*[.!]\s*", re.I)
 ENDING_INTENTS = ("deny", "goodbye")
 MAX_ACTIONS_PER_EVENT = 20  # a flow that chains more actions than this is stuck
 
@@ -155,8 +156,8 @@ def _route(world: World, st: CallState, text: str, nlu: NluResult | None,
         why = f"asked: {text}" if not flow else f"{flow.replace('_', ' ')} is not live yet"
         escalate(world, st, "out_of_scope", why, at, out)
     elif intent in ("greet", "affirm") or (st.phase == "anything_else" and YES.match(text or "")):
-        ask(st, out, _line(world, "how_can_i_help" if intent != "greet" else "hello"),
-            world.menu_hints())
+        _misunderstood(world, st, at, out,  # friendly, but no step forward: it counts
+                       _line(world, "how_can_i_help" if intent != "greet" else "hello"))
     else:
         _misunderstood(world, st, at, out)
 
@@ -179,7 +180,8 @@ def _flow_for(world: World, intent: str | None, dtmf: DtmfPressed | None) -> str
     return world.flows.by_intent.get(intent or "")
 
 
-def _misunderstood(world: World, st: CallState, at: datetime, out: Actions) -> None:
+def _misunderstood(world: World, st: CallState, at: datetime, out: Actions,
+                   prompt: str | None = None) -> None:
     st.misunderstood += 1
     category = world.matrix.get("low_confidence")
     if category and st.misunderstood >= (category.after or 2):
@@ -188,7 +190,8 @@ def _misunderstood(world: World, st: CallState, at: datetime, out: Actions) -> N
                  f"at {st.last_confidence:.2f})", at, out)
         return
     st.decision = "reask: not understood"
-    ask(st, out, _line(world, "not_understood") + " " + _line(world, "menu"), world.menu_hints())
+    ask(st, out, prompt or _line(world, "not_understood") + " " + _line(world, "menu"),
+        world.menu_hints())
 
 
 def _goodbye(world: World, st: CallState, out: Actions) -> None:
@@ -232,9 +235,15 @@ def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
     context = {**st.slots, "practice": world.practice, "caller": st.caller}
     again = render(current.reprompt, context) if current.reprompt else (
         render(world.conversation.reask, {"problem": parsed.problem}) + " "
-        + render(current.prompt, context))
+        + _without_thanks(render(current.prompt, context)))
     st.decision = f"reask {current.collect}"
     ask(st, out, again, current.hints, current.type)
+
+
+def _without_thanks(prompt: str) -> str:
+    """A question asked again does not thank the caller for the answer that failed."""
+    rest = THANKS.sub("", prompt, count=1)
+    return rest[:1].upper() + rest[1:]
 
 
 def _root(st: CallState) -> str | None:
@@ -291,13 +300,8 @@ def _dial_done(world: World, st: CallState, event: DialFinished, out: Actions) -
         st.decision = "handoff answered"
         out.append(Hangup())
         return
-    st.phase, st.status, st.disposition = "voicemail", "voicemail", "callback_ticket"
-    st.decision = f"handoff not answered ({event.status}): voicemail and callback ticket"
     note(st, "system", f"transfer to {st.transfer_to} not answered ({event.status})")
-    out.append(RunAction(name="create_ticket", args={
-        "kind": "callback", "reason": st.escalation_reason or st.escalation or "callback",
-        "category": st.escalation, "callback_number": st.caller,
-        "caller_name": st.slots.get("full_name"), "for_target": st.transfer_to}))
+    take_voicemail(st, f"handoff not answered ({event.status})", out)
 
 
 def _ended(world: World, st: CallState, event: CallEnded, out: Actions) -> None:

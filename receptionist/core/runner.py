@@ -22,8 +22,10 @@ from receptionist.core.flowspec import (
 )
 from receptionist.core.handoff import handoff_context
 from receptionist.core.state import CallState, note
+from receptionist.core.world import CALLBACK_FLOW
 
 MAX_STEPS_PER_TURN = 60
+MAX_VISITS_PER_STEP = 3  # a question reached a fourth time means the call goes in circles
 PREFILL_TYPES = ("appointment_type", "person", "insurer", "datetime", "date", "choice")
 
 
@@ -97,6 +99,13 @@ def advance(world: Any, st: CallState, at: datetime, out: list[Action]) -> None:
             if current.collect in st.slots and not current.ask_always:
                 st.step = next_step(current, st.slots)
                 continue
+            key = f"{st.flow}.{current.id}"
+            st.visits[key] = st.visits.get(key, 0) + 1
+            if st.visits[key] > MAX_VISITS_PER_STEP:  # going round in circles: a person helps
+                escalate(world, st, "repeated_failure", "asked for the "
+                         f"{current.collect.replace('_', ' ')} {MAX_VISITS_PER_STEP} times", at,
+                         out)
+                return
             if current.ask_always and st.attempts == 0:
                 st.slots.pop(current.collect, None)
             ask(st, out, templates.render(current.prompt, ctx), current.hints
@@ -175,6 +184,16 @@ def _end(world: Any, st: CallState, step: EndStep, ctx: dict[str, Any], out: lis
     ask(st, out, line(world, "anything_else"), world.conversation.anything_else_hints)
 
 
+def take_voicemail(st: CallState, why: str, out: list[Action]) -> None:
+    """Open a callback ticket, then record the caller's message (the engine plays the prompt)."""
+    st.phase, st.status, st.disposition = "voicemail", "voicemail", "callback_ticket"
+    st.decision = f"voicemail and callback ticket: {why}"
+    out.append(RunAction(name="create_ticket", args={
+        "kind": "callback", "reason": st.escalation_reason or st.escalation or "callback",
+        "category": st.escalation, "callback_number": st.caller,
+        "caller_name": st.slots.get("full_name"), "for_target": st.transfer_to}))
+
+
 def escalate(world: Any, st: CallState, category: str, why: str, at: datetime, out: list[Action],
              *, announce: bool = True) -> None:
     """Hand the call over for this category: transfer with a whisper, or take a message."""
@@ -187,9 +206,14 @@ def escalate(world: Any, st: CallState, category: str, why: str, at: datetime, o
     if announce:
         _say(st, out, rules.say)
     if target == MESSAGE:
+        if CALLBACK_FLOW in (st.flow, *(f for f, _ in st.stack)):
+            # taking the message failed too: never start it again, take a voicemail instead
+            _say(st, out, line(world, "voicemail_instead"))
+            take_voicemail(st, why, out)
+            return
         st.stack.clear()
         st.slots["callback_reason"] = why
-        start_flow(world, st, "callback_request", None, at, out)
+        start_flow(world, st, CALLBACK_FLOW, None, at, out)
         return
     st.phase, st.status, st.transfer_to = "handoff", "transferred", target
     st.disposition = st.disposition or "transferred"

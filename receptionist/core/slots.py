@@ -17,6 +17,13 @@ YES = re.compile(r"\b(yes|yeah|yep|yup|sure|correct|right|ok|okay|absolutely|def
                  r"please do|sounds good|that works|perfect|great|fine|uh huh|go ahead|"
                  r"of course|affirmative|that's me|it is)\b", re.I)
 NO = re.compile(r"\b(no|nope|nah|not|don't|doesn't|wrong|incorrect|negative|never mind)\b", re.I)
+# Words a person's name is not made of: a question or a sentence about something else is not
+# taken as the caller's name ("are you open" once became a patient's first and last name).
+NOT_NAMES = frozenset("""a about am an and any appointment are at be book booking call can
+cancel cleaning could did do does doing for from get going have help hello hi hours how i i'm
+in insurance is it just know like me my need no not of on open or please question sorry that
+the there this to today tomorrow want was we what when where which who why will with would yes
+you your""".split())
 NAME_PREFIX = re.compile(r"^(?:(?:yes|yeah|hi|hello|sure|ok|okay)[, ]+)?(?:my name is|my name's|"
                          r"this is|it's|it is|i'm|i am|name's|the name is|the patient is|"
                          r"the patient's name is)\s+", re.I)
@@ -57,7 +64,7 @@ def _yes_no(step: CollectStep, text: str, nlu: NluResult | None, digits: str | N
         return Parsed(True)
     if nlu and nlu.intent in ("affirm", "deny") and nlu.confidence >= 0.6:
         return Parsed(nlu.intent == "affirm")
-    return Parsed(problem="Please say yes or no.")
+    return Parsed(problem="a yes or a no")
 
 
 def _choice(step: CollectStep, text: str, nlu: NluResult | None, digits: str | None,
@@ -94,7 +101,7 @@ def _person(step: CollectStep, text: str, nlu: NluResult | None, digits: str | N
     found = _named(people, text, nlu, "person")
     if found is None:
         names = ", ".join(p.name for p in profile.people())
-        return Parsed(problem=f"I can take a message for {names}.")
+        return Parsed(problem=f"one of these names: {names}")
     person = next(p for p in profile.people() if p.id == found)
     return Parsed({"id": person.id, "name": person.name, "role": person.role,
                    "label": person.name})
@@ -133,7 +140,8 @@ def _name(step: CollectStep, text: str, nlu: NluResult | None, digits: str | Non
     cleaned = NAME_PREFIX.sub("", text).strip(" .,!")
     cleaned = re.sub(r"\b(please|thanks|thank you)\b", "", cleaned, flags=re.I).strip(" .,")
     words = cleaned.split()
-    if 1 <= len(words) <= 4 and all(re.fullmatch(r"[A-Za-z][A-Za-z'\-.]*", w) for w in words):
+    if 1 <= len(words) <= 4 and all(re.fullmatch(r"[A-Za-z][A-Za-z'\-.]*", w) for w in words) \
+            and not text.strip().endswith("?") and not NOT_NAMES & {w.lower() for w in words}:
         if not YES.fullmatch(cleaned) and not NO.fullmatch(cleaned):
             return Parsed(_title(cleaned))
     return Parsed(problem="your first and last name")

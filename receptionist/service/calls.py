@@ -24,6 +24,7 @@ from receptionist.core.world import World
 from receptionist.nlu import NluEngine
 from receptionist.rollout import stages as rollout
 from receptionist.service import executor
+from receptionist.speech.numbers import normalise
 from receptionist.storage import calls as store
 
 log = logging.getLogger("receptionist.service.calls")
@@ -66,10 +67,12 @@ class CallService:
         return self._staged[2]
 
     def understand(self, event: Any) -> Any:
-        """Strip card numbers (never stored: PCI), then attach the NLU result to speech.
+        """Spoken numbers as digits, card numbers stripped (PCI), then the NLU result attached.
 
         Keyed card numbers are dropped the same way: the engine sees an empty keypad entry.
         """
+        if isinstance(event, SpeechRecognized) and normalise(event.text) != event.text:
+            event = event.model_copy(update={"text": normalise(event.text)})  # numbers as digits
         if isinstance(event, SpeechRecognized) and strip_cards(event.text) != event.text:
             event = event.model_copy(update={"text": strip_cards(event.text)})
         if isinstance(event, DtmfPressed) and strip_cards(event.digits) != event.digits:

@@ -2,7 +2,10 @@
 
 Recognisers write what they hear in words; dates, times, phone numbers and dates of birth are
 parsed from digits. This is the inverse of what a TTS front end does (inverse text
-normalisation), limited to the forms a receptionist's callers use.
+normalisation), limited to the forms a receptionist's callers use: "oh" and "double five" in
+numbers, "nineteen eighty-five" and "two thousand and ten", "the third of March", "three
+thirty". Both paths use it: the local recogniser's words and Twilio's `SpeechResult`. Words
+that are not numbers keep their case and punctuation.
 """
 
 from __future__ import annotations
@@ -56,8 +59,9 @@ def _ordinal_at(words: list[str], i: int) -> tuple[int | None, int]:
 def _year(words: list[str], i: int) -> tuple[int | None, int]:
     """'nineteen eighty five', 'two thousand ten', 'twenty ten'."""
     if words[i] == "two" and i + 1 < len(words) and words[i + 1] == "thousand":
-        rest, used = (_number(words, i + 2) if i + 2 < len(words) else (None, 0))
-        return 2000 + (rest or 0), 2 + used
+        skip = 1 if i + 2 < len(words) and words[i + 2] == "and" else 0
+        rest, used = (_number(words, i + 2 + skip) if i + 2 + skip < len(words) else (None, 0))
+        return 2000 + (rest or 0), 2 + (skip + used if rest is not None else 0)
     century, used = _number(words, i)
     if century in (19, 20) and i + used < len(words):
         rest, more = _number(words, i + used)
@@ -70,18 +74,43 @@ def _year(words: list[str], i: int) -> tuple[int | None, int]:
     return None, 0
 
 
+TOKEN = re.compile(r"[A-Za-z\d']+(?:[:.]\d+)*|[^\sA-Za-z\d']")
+REPEAT = {"double": 2, "triple": 3}
+
+
 def normalise(text: str) -> str:
     """Rewrite spoken dates, times, years and digit strings as digits."""
-    words = text.lower().split()
+    tokens = TOKEN.findall(re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text, flags=re.I))
+    words = [t.lower() for t in tokens]
+    if not any(w in NUMBER_WORDS or w in REPEAT for w in words):
+        return text  # nothing said in words: the text stays exactly as it was
     out: list[str] = []
     i = 0
     while i < len(words):
-        i = _step(words, i, out)
-    return re.sub(r"\s+", " ", " ".join(out)).strip()
+        before = len(out)
+        nxt = _step(words, i, out)
+        if nxt == i + 1 and out[before:] == [words[i]]:
+            out[before] = tokens[i]  # not a number: the word as it was said
+        i = nxt
+    joined = " ".join(out)
+    joined = re.sub(r"\s+([,.!?;:])", r"\1", joined)
+    return re.sub(r"(?<=\d) (?=\d)", "", joined) if _digits_only_run(joined) else \
+        re.sub(r"\s+", " ", joined).strip()
+
+
+def _digits_only_run(text: str) -> bool:
+    """A phone number said in groups ('413 555 0123') reads as one number."""
+    return bool(re.fullmatch(r"[\d ]{7,}", text.strip()))
 
 
 def _step(words: list[str], i: int, out: list[str]) -> int:
     w = words[i]
+    if w == "oh" and not (i + 1 < len(words) and (words[i + 1] in UNITS or words[i + 1] in REPEAT)):
+        out.append(w)  # "oh, I see": an interjection, not a zero
+        return i + 1
+    if w in REPEAT and i + 1 < len(words) and words[i + 1] in UNITS \
+            and UNITS[words[i + 1]] < 10:
+        return _cardinal_run(words, i, out)
     if w in MONTHS and i + 1 < len(words) and _year(words, i + 1)[1] >= 2:
         out.append(w)
         return i + 1
@@ -112,6 +141,8 @@ def _step(words: list[str], i: int, out: list[str]) -> int:
 
 def _cardinal_run(words: list[str], i: int, out: list[str]) -> int:
     """A time ('three thirty pm', 'nine o'clock') or a run of digits ('four one three')."""
+    if words[i] in REPEAT:
+        return _digit_run(words, i, out)
     first, used = _number(words, i)
     j = i + used
     nxt = words[j] if j < len(words) else ""
@@ -125,10 +156,22 @@ def _cardinal_run(words: list[str], i: int, out: list[str]) -> int:
             used_m = more + (1 if nxt == "oh" else 0)
             out.append(f"{first}:{minutes:02d}")
             return j + used_m
-    digits = [str(first)]
-    while j < len(words) and words[j] in UNITS and UNITS[words[j]] < 10 and first is not None \
-            and first < 10:
-        digits.append(str(UNITS[words[j]]))
-        j += 1
-    out.append("".join(digits) if len(digits) > 1 else str(first))
+    if first is not None and first < 10:
+        return _digit_run(words, i, out)
+    out.append(str(first))
+    return j
+
+
+def _digit_run(words: list[str], i: int, out: list[str]) -> int:
+    """Digits said one by one, with 'oh' for zero and 'double'/'triple' repeats."""
+    digits, j = "", i
+    while j < len(words):
+        times = REPEAT.get(words[j], 1)
+        k = j + (times > 1)
+        if k < len(words) and words[k] in UNITS and UNITS[words[k]] < 10:
+            digits += str(UNITS[words[k]]) * times
+            j = k + 1
+        else:
+            break
+    out.append(digits)
     return j

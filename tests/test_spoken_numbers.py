@@ -1,0 +1,42 @@
+"""Numbers said as words are understood on every path: Twilio's SpeechResult as well as the
+local recogniser (one normaliser for both)."""
+
+import pytest
+
+from receptionist.speech.numbers import normalise
+from receptionist.storage.tables import tickets
+from tests.conftest import rows
+
+MARIA = "+14135550123"
+
+
+@pytest.mark.parametrize(("said", "read"), [
+    ("March third nineteen eighty five", "march 3rd 1985"),
+    ("March third, nineteen eighty-five.", "march 3rd, 1985."),
+    ("the third of March", "the 3rd of March"),
+    ("two thousand and ten", "2010"),
+    ("five five five two zero one three three four four", "5552013344"),
+    ("four one three double five five oh one nine nine", "4135550199"),
+    ("next Tuesday at three thirty", "next Tuesday at 3:30"),
+    ("oh I see, I want to book", "oh I see, I want to book"),
+    ("I'd like to see Maria Lopez", "I'd like to see Maria Lopez"),
+    ("march 3rd 1985", "march 3rd 1985"),
+])
+def test_spoken_forms_become_digits_and_other_words_stay_as_said(said, read):
+    assert normalise(said) == read
+    assert normalise(normalise(said)) == read  # the local path may normalise twice
+
+
+def test_a_twilio_caller_who_says_the_date_of_birth_in_words_books(caller):
+    result = caller.call(["I'd like to book a cleaning", "March third nineteen eighty five",
+                          "next Wednesday at nine am", "yes", "no"], caller=MARIA)
+    assert result.outcome["disposition"] == "booked", result.turns
+
+
+def test_a_callback_number_said_in_words_is_taken_down(caller, db):
+    result = caller.call(["I'd like to leave a message for Dr. Lee", "John Smith",
+                          "four one three double five five oh one nine nine",
+                          "my crown feels loose", "no"], caller="+14135550142")
+    assert result.outcome["disposition"] is not None, result.turns
+    [ticket] = rows(db, tickets)
+    assert "+14135550199" in str(ticket.data), result.turns
