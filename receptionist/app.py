@@ -23,7 +23,10 @@ from receptionist.dashboard import testcall as _test_call_page  # noqa: F401 - a
 from receptionist.dashboard.auth import secret_key
 from receptionist.dashboard.views import bp as dashboard_bp
 from receptionist.nlu import NluEngine
+from receptionist.nlu.minilm import shared_encoder
 from receptionist.nlu.rasa_engine import RasaNlu
+from receptionist.nlu.safety import Guarded, SafetyNet
+from receptionist.nlu.semantic_engine import SemanticNlu
 from receptionist.nlu.spacy_engine import SpacyNlu
 from receptionist.rollout import stages as rollout
 from receptionist.service.calls import CallService
@@ -96,13 +99,28 @@ class Receptionist:
 
 
 def build_nlu(settings: Settings, world: World) -> NluEngine:
-    """The NLU engine the settings ask for."""
+    """The NLU engine the settings ask for, inside the semantic safety net when it is trained."""
     embedded = SpacyNlu(settings.nlu_model_dir, tz=world.profile.tz)
+    engine: NluEngine
     if settings.nlu_engine == "spacy":
-        return embedded
-    if settings.nlu_engine == "rasa":
-        return RasaNlu(settings.rasa_url, embedded, timeout=settings.rasa_timeout)
-    raise ConfigError("NLU_ENGINE", f"unknown engine {settings.nlu_engine!r}; use spacy or rasa")
+        engine = embedded
+    elif settings.nlu_engine == "rasa":
+        engine = RasaNlu(settings.rasa_url, embedded, timeout=settings.rasa_timeout)
+    elif settings.nlu_engine == "minilm":
+        if (settings.semantic_model_dir / "meta.json").exists():
+            engine = SemanticNlu(settings.semantic_model_dir, embedded, shared_encoder())
+        else:
+            log.warning("NLU: the semantic model is not trained (receptionist nlu train "
+                        "--engine minilm); using the embedded spaCy engine")
+            engine = embedded
+    else:
+        raise ConfigError("NLU_ENGINE", f"unknown engine {settings.nlu_engine!r}; use spacy, "
+                                        "minilm or rasa")
+    if not (settings.semantic_model_dir / "safety.json").exists():
+        log.warning("the semantic safety net is OFF: run `receptionist nlu train --engine "
+                    "minilm`; always-escalate categories rely on intents and patterns only")
+        return engine
+    return Guarded(engine, SafetyNet(settings.semantic_model_dir, shared_encoder()))
 
 
 def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None,

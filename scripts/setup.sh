@@ -39,8 +39,9 @@ pip_install -e ".[dev]"
 echo "==> checking flows, escalation matrix and practice profile"
 .venv/bin/receptionist flows check
 
-echo "==> training the embedded NLU model from nlu_data/"
+echo "==> training the embedded NLU models from nlu_data/ (spaCy, then MiniLM and the safety net)"
 .venv/bin/receptionist nlu train
+.venv/bin/receptionist nlu train --engine minilm
 
 echo "==> training the Rasa NLU model (Rasa 3.6 in its own Python 3.10 environment, cached)"
 if ! .venv/bin/receptionist nlu train --engine rasa; then

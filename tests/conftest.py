@@ -16,7 +16,12 @@ import sqlalchemy as sa
 from receptionist.app import create_app
 from receptionist.config.nlu_data import load_training_data
 from receptionist.config.settings import ROOT, Settings
+from receptionist.nlu import safety, semantic_engine
+from receptionist.nlu.minilm import shared_encoder
+from receptionist.nlu.safety import Guarded, SafetyNet
+from receptionist.nlu.semantic_engine import SemanticNlu
 from receptionist.nlu.spacy_engine import SpacyNlu, _digest, train
+from receptionist.service.world import load_world
 from receptionist.simulation.caller import Caller, flask_transport
 from receptionist.storage.crypto import Keyring
 from receptionist.storage.db import make_engine
@@ -42,8 +47,30 @@ def nlu_model_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def nlu(nlu_model_dir):
+def spacy_nlu(nlu_model_dir):
     return SpacyNlu(nlu_model_dir, tz=NY)
+
+
+@pytest.fixture(scope="session")
+def semantic_model_dir(tmp_path_factory):
+    """The MiniLM model and safety net from setup when they match nlu_data/, else trained here."""
+    data = load_training_data([ROOT / "nlu_data"])
+    trained = Settings().semantic_model_dir
+    meta = trained / "meta.json"
+    if meta.exists() and json.loads(meta.read_text()).get("data_sha256") == _digest(data) \
+            and (trained / "safety.json").exists():
+        return trained
+    out = tmp_path_factory.mktemp("minilm")
+    semantic_engine.train(data, out, shared_encoder())
+    safety.calibrate(shared_encoder(), data, load_world(ROOT / "flows").matrix, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def nlu(spacy_nlu, semantic_model_dir):
+    """The production NLU: MiniLM intents and the semantic safety net (spaCy entities)."""
+    engine = SemanticNlu(semantic_model_dir, spacy_nlu, shared_encoder())
+    return Guarded(engine, SafetyNet(semantic_model_dir, shared_encoder()))
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 import urllib.request
+import xml.etree.ElementTree as ET
 from dataclasses import replace
 
 import pytest
@@ -60,13 +61,13 @@ def rasa_url():
 
 
 @pytest.fixture
-def rasa_app(settings, nlu, clock, rasa_url):
-    rasa = RasaNlu(rasa_url, nlu, timeout=5)
+def rasa_app(settings, spacy_nlu, clock, rasa_url):
+    rasa = RasaNlu(rasa_url, spacy_nlu, timeout=5)
     return create_app(replace(settings, nlu_engine="rasa"), nlu=rasa, clock=clock), rasa
 
 
-def test_rasa_classifies_and_entities_are_merged(nlu, rasa_url):
-    result = RasaNlu(rasa_url, nlu, timeout=5).parse(
+def test_rasa_classifies_and_entities_are_merged(spacy_nlu, rasa_url):
+    result = RasaNlu(rasa_url, spacy_nlu, timeout=5).parse(
         "I'd like to book a cleaning appointment with Dr. Patel next Tuesday at 3")
     assert result.engine == "rasa" and result.fallback is None
     assert result.intent == "book_appointment"
@@ -89,22 +90,27 @@ def test_a_call_runs_on_rasa_and_the_turns_say_so(rasa_app):
     assert health["nlu"] == "rasa" and health["rasa"]["up"] is True
 
 
-def test_when_rasa_is_stopped_mid_call_the_turn_falls_back(settings, nlu, clock):
+def test_when_rasa_is_stopped_mid_call_the_turn_falls_back(settings, spacy_nlu, clock):
     proc, url = start_rasa()
-    rasa = RasaNlu(url, nlu, timeout=2)
+    rasa = RasaNlu(url, spacy_nlu, timeout=2)
     app = create_app(replace(settings, nlu_engine="rasa"), nlu=rasa, clock=clock)
     client, caller = app.test_client(), Caller(flask_transport(app), TOKEN)
     sid_form = {"CallSid": "CA" + "7" * 32, "From": "+14135550142", "To": "+14135550100"}
-    caller.post("/twilio/voice", sid_form)
-    caller.post("/twilio/gather?turn=1", sid_form | {"SpeechResult": "I want to leave a message"})
+    doc = caller.post("/twilio/voice", sid_form)
+    doc = caller.post(gather_url(doc), sid_form | {"SpeechResult": "I want to leave a message"})
     proc.terminate()
     proc.wait(timeout=30)
-    doc = caller.post("/twilio/gather?turn=2", sid_form | {"SpeechResult": "Dr. Lee please"})
+    doc = caller.post(gather_url(doc), sid_form | {"SpeechResult": "Dr. Lee please"})
     assert "first and last name" in doc
     engine = app.extensions["receptionist"].engine
     last = [r.nlu for r in rows(engine, turns) if r.nlu][-1]
     assert last["engine"] == "spacy" and last["fallback"].startswith("rasa:")
     assert client.get("/health").get_json()["rasa"]["up"] is False
+
+
+def gather_url(doc):
+    """Where the TwiML says the caller's answer goes (as Twilio follows it)."""
+    return ET.fromstring(doc).find("Gather").get("action")
 
 
 class SlowRasa(http.server.BaseHTTPRequestHandler):
@@ -121,11 +127,11 @@ class SlowRasa(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_a_slow_rasa_times_out_and_the_embedded_engine_answers(nlu):
+def test_a_slow_rasa_times_out_and_the_embedded_engine_answers(spacy_nlu):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowRasa)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        rasa = RasaNlu(f"http://127.0.0.1:{server.server_port}", nlu, timeout=0.3)
+        rasa = RasaNlu(f"http://127.0.0.1:{server.server_port}", spacy_nlu, timeout=0.3)
         started = time.perf_counter()
         result = rasa.parse("what are your hours")
         assert time.perf_counter() - started < 1.5

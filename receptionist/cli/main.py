@@ -28,8 +28,9 @@ from receptionist.config.nlu_data import load_training_data
 from receptionist.config.profile import load_profile
 from receptionist.config.settings import Settings
 from receptionist.core.errors import ReceptionistError
-from receptionist.nlu import rasa_env
-from receptionist.nlu.evaluate import evaluate, write_report
+from receptionist.nlu import rasa_env, safety, semantic_engine
+from receptionist.nlu.evaluate import evaluate, evaluate_escalation, write_report
+from receptionist.nlu.minilm import shared_encoder
 from receptionist.nlu.spacy_engine import train
 from receptionist.service.world import load_world
 from receptionist.simulation.caller import Caller, http_transport
@@ -89,15 +90,15 @@ def _parser() -> argparse.ArgumentParser:
     nlu_sub = nlu.add_subparsers(dest="nlu_command", required=True)
     train = nlu_sub.add_parser("train", help="train from nlu_data/ (rasa: in its own Python "
                                "3.10 environment, created once under ~/.cache/receptionist)")
-    train.add_argument("--engine", default="spacy", choices=["spacy", "rasa"])
+    train.add_argument("--engine", default="spacy", choices=["spacy", "minilm", "rasa"])
     train.set_defaults(run=_nlu_train)
     parse = nlu_sub.add_parser("parse", help="text lines on stdin -> JSONL intents and entities")
-    parse.add_argument("--engine", default=None, choices=["spacy", "rasa"],
+    parse.add_argument("--engine", default=None, choices=["spacy", "minilm", "rasa"],
                        help="default: NLU_ENGINE or spacy; rasa needs a server at RASA_URL")
     parse.set_defaults(run=_nlu_parse)
     evaluate = nlu_sub.add_parser("evaluate", help="score the engines on the held-out split "
                                   "in nlu_data/test/ (markdown, JSON, confusion matrix PNGs)")
-    evaluate.add_argument("--engine", action="append", choices=["spacy", "rasa"],
+    evaluate.add_argument("--engine", action="append", choices=["spacy", "minilm", "rasa"],
                           help="repeatable; default: spacy, and rasa when RASA_URL answers")
     evaluate.add_argument("--out", type=Path, default=Path("reports/nlu"),
                           help="folder for report.md, report.json and the PNGs")
@@ -215,6 +216,8 @@ def _nlu_train(args: argparse.Namespace) -> int:
         print(f"Rasa model written to {model}", file=sys.stderr)
         return 0
     data = load_training_data([settings.nlu_data_dir])
+    if args.engine == "minilm":
+        return _train_semantic(settings, data)
     print(f"training the spaCy intent classifier on {len(data.examples)} examples, "
           f"{len(data.intents)} intents", file=sys.stderr)
 
@@ -225,6 +228,24 @@ def _nlu_train(args: argparse.Namespace) -> int:
     meta = train(data, settings.nlu_model_dir, progress=progress)
     print(f"\nmodel written to {settings.nlu_model_dir} in {meta['train_seconds']} s",
           file=sys.stderr)
+    return 0
+
+
+def _train_semantic(settings: Settings, data: Any) -> int:
+    out = settings.semantic_model_dir
+    print(f"training the semantic engine (all-MiniLM-L6-v2) on {len(data.examples)} examples",
+          file=sys.stderr)
+    encoder = shared_encoder()
+    meta = semantic_engine.train(data, out, encoder, lambda m: print("  " + m, file=sys.stderr))
+    world = load_world(settings.flows_dir)
+    report = safety.calibrate(encoder, data, world.matrix, out)
+    for name, r in report.items():
+        if not name.startswith("_"):
+            print(f"  safety net {name}: {r['examples']} examples, margin {r['margin']}, "
+                  f"out-of-fold recall {r['oof_recall']:.0%}", file=sys.stderr)
+    print(f"  ordinary examples raising an alert (out of fold): "
+          f"{report['_ordinary_false_alarm_rate_oof']:.1%}", file=sys.stderr)
+    print(f"model and safety net written to {out} in {meta['seconds']} s", file=sys.stderr)
     return 0
 
 
@@ -250,9 +271,17 @@ def _nlu_parse(args: argparse.Namespace) -> int:
 
 def _nlu_evaluate(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    engines = args.engine or ["spacy"] + (["rasa"] if _rasa_up(settings) else [])
-    results = {name: evaluate(_nlu_engine(settings, name), settings.nlu_data_dir / "test")
-               for name in engines}
+    engines = args.engine or ["spacy"] + (
+        ["minilm"] if (settings.semantic_model_dir / "meta.json").exists() else []) + (
+        ["rasa"] if _rasa_up(settings) else [])
+    world = load_world(settings.flows_dir)
+    results = {}
+    for name in engines:
+        engine = _nlu_engine(settings, name)
+        results[name] = evaluate(engine, settings.nlu_data_dir / "test")
+        if (settings.nlu_data_dir / "heldout").exists():
+            results[name]["escalation"] = evaluate_escalation(
+                engine, world.matrix, settings.nlu_data_dir / "heldout")
     if any(r.get("fallbacks") for r in results.values()):
         print("error: Rasa did not answer during the evaluation (see fallbacks in the report)",
               file=sys.stderr)

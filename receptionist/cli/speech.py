@@ -67,7 +67,7 @@ def audio_call(args: argparse.Namespace, scripts: list[tuple[str, list[str]]],
                   file=sys.stderr)
             return 2
     else:
-        settings, token = signed_settings(speech_mode="local")
+        settings, token = signed_settings(speech_mode="local", auto_migrate=True)
         server = LocalServer(create_app(settings, clock=clock(args.at, settings)))
         base = server.url
     try:

@@ -22,7 +22,7 @@ class Settings:
     twilio_auth_token: str = ""
     public_base_url: str = ""
     allow_unsigned: bool = False
-    nlu_engine: str = "spacy"
+    nlu_engine: str = "minilm"  # chosen by `nlu evaluate` on held-out data (README)
     rasa_url: str = "http://127.0.0.1:5005"
     speech_mode: str = "twilio"
     vosk_model_path: str = ""
@@ -33,6 +33,7 @@ class Settings:
     nlu_data_dir: Path = ROOT / "nlu_data"
     nlu_model_dir: Path = ROOT / "models" / "nlu" / "spacy"
     rasa_model_dir: Path = ROOT / "models" / "nlu" / "rasa"
+    semantic_model_dir: Path = ROOT / "models" / "nlu" / "minilm"  # the engine and safety net
     rasa_timeout: float = 0.5
     scenarios_dir: Path = ROOT / "scenarios"
     seed_demo_data: bool = False  # demo patients only when asked (tests, scenarios)
@@ -48,7 +49,7 @@ class Settings:
             "twilio_auth_token": _env("TWILIO_AUTH_TOKEN"),
             "public_base_url": _env("PUBLIC_BASE_URL").rstrip("/"),
             "allow_unsigned": _env("RECEPTIONIST_ALLOW_UNSIGNED_WEBHOOKS") == "1",
-            "nlu_engine": _env("NLU_ENGINE", "spacy"),
+            "nlu_engine": _env("NLU_ENGINE", base.nlu_engine),
             "rasa_url": _env("RASA_URL", base.rasa_url),
             "speech_mode": _env("SPEECH_MODE", "twilio"),
             "vosk_model_path": _env("VOSK_MODEL_PATH"),
@@ -59,6 +60,8 @@ class Settings:
             "nlu_data_dir": Path(_env("NLU_DATA_DIR", str(base.nlu_data_dir))),
             "nlu_model_dir": Path(_env("NLU_MODEL_DIR", str(base.nlu_model_dir))),
             "rasa_model_dir": Path(_env("RASA_MODEL_DIR", str(base.rasa_model_dir))),
+            "semantic_model_dir": Path(_env("SEMANTIC_MODEL_DIR",
+                                            str(base.semantic_model_dir))),
             "rasa_timeout": float(_env("RASA_TIMEOUT", str(base.rasa_timeout))),
             "scenarios_dir": Path(_env("SCENARIOS_DIR", str(base.scenarios_dir))),
             "seed_demo_data": _env("SEED_DEMO_DATA") == "1",

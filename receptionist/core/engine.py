@@ -117,7 +117,8 @@ def _caller_turn(world: World, st: CallState, event: SpeechRecognized | DtmfPres
     if st.phase in ("handoff", "voicemail", "ended"):
         st.decision = "ignored: call already handed over"
         return
-    hit = world.detector.detect(text, nlu, dtmf) or _negative(world, st)
+    hit = world.detector.detect(text, nlu, dtmf, answering=st.phase == "in_flow") \
+        or _negative(world, st)
     if hit:
         escalate(world, st, hit[0], hit[1], event.at, out)
     elif text and REFUSAL.search(text):

@@ -16,6 +16,10 @@ from receptionist.core.model import Strict
 from receptionist.core.profile import PracticeProfile
 
 ALWAYS = ("safety", "minors_vulnerable", "mental_health", "legal_complaint", "human_request")
+# A confident other intent outweighs the safety net's alert for these two (a person is asked
+# for, or a complaint made, in so many words); never for the three where a life may be at stake.
+NOT_LIFE_THREATENING = ("legal_complaint", "human_request")
+CONFIDENTLY_OTHER = 0.8
 MESSAGE = "message"  # a route that takes a message and opens a callback ticket instead of dialling
 
 
@@ -107,15 +111,40 @@ class Detector:
         }
 
     def detect(self, text: str | None, nlu: NluResult | None,
-               dtmf: DtmfPressed | None = None) -> tuple[str, str] | None:
-        """Return (category, why) for the most urgent category this turn triggers, or None."""
+               dtmf: DtmfPressed | None = None, *,
+               answering: bool = False) -> tuple[str, str] | None:
+        """Return (category, why) for the most urgent category this turn triggers, or None.
+
+        Keys, patterns and confident intents decide first, most urgent category first; only
+        when none fires does the semantic safety net's strongest alert decide. While the caller
+        is `answering` a question (a name, a date), the net listens only for the three
+        categories where a life may be at stake.
+        """
         for name, cat in self.matrix.ordered():
             if cat.threshold is not None or cat.after is not None:
                 continue  # turn-count categories are decided by the engine
             why = self._why(name, cat, text, nlu, dtmf)
             if why:
                 return name, why
+        alerts = [(score, name) for name, score in (nlu.alerts if nlu and text else ())
+                  if name in ALWAYS and not self._excused(name, text)
+                  and not (name in NOT_LIFE_THREATENING
+                           and (answering or self._confidently_other(nlu)))]
+        if alerts:
+            score, name = max(alerts)
+            return name, f"sounds like {name.replace('_', ' ')} (meaning, margin {score:+.2f})"
         return None
+
+    def _confidently_other(self, nlu: NluResult | None) -> bool:
+        """The classifier is sure the caller wants something else (a message, a booking)."""
+        watched = {i for _, cat in self.matrix.ordered() for i in cat.intents}
+        return bool(nlu and nlu.intent and nlu.intent not in watched
+                    and nlu.intent not in ("out_of_scope", "inform")
+                    and nlu.confidence >= CONFIDENTLY_OTHER)
+
+    def _excused(self, name: str, text: str | None) -> bool:
+        """The category's `unless` phrases ("not an emergency") silence its alerts too."""
+        return bool(text) and any(u.search(text or "") for u in self._compiled[name][1])
 
     def _why(self, name: str, cat: Category, text: str | None, nlu: NluResult | None,
              dtmf: DtmfPressed | None) -> str | None:

@@ -34,6 +34,8 @@ class NluResult(Strict):
     ranking: tuple[tuple[str, float], ...] = ()
     engine: str = "spacy"
     fallback: str | None = None  # why the preferred engine was not used for this turn
+    # the safety net: always-escalate categories the utterance means, by similarity (0..1)
+    alerts: tuple[tuple[str, float], ...] = ()
 
     def entity(self, name: str) -> Entity | None:
         """Return the first entity of that type, if any."""

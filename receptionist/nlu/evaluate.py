@@ -12,6 +12,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from receptionist.config.nlu_data import load_training_data
+from receptionist.core.escalation import ALWAYS, Detector, EscalationMatrix
 from receptionist.nlu import NluEngine
 
 THRESHOLD = 0.5  # below it the receptionist re-asks instead of acting on the intent
@@ -20,8 +21,12 @@ NOT_A_FLOW = {"out_of_scope", "affirm", "deny", "goodbye", "greet", "inform"}
 
 
 def evaluate(engine: NluEngine, test_dir: Path) -> dict[str, Any]:
-    """Parse every held-out example and compute the scores."""
+    """Parse every held-out example and compute the scores (nothing cached from before)."""
     data = load_training_data([test_dir])
+    for cached in (getattr(engine, "encoder", None), getattr(getattr(engine, "net", None),
+                                                               "encoder", None)):
+        if cached is not None:
+            cached.forget()
     synonyms = getattr(getattr(engine, "embedded", engine), "synonyms", {})
     gold: list[str] = []
     pred: list[str] = []
@@ -46,6 +51,35 @@ def evaluate(engine: NluEngine, test_dir: Path) -> dict[str, Any]:
             "entity": _prf(tp, fp, fn), "out_of_scope": _oos(gold, pred),
             "latency_ms": {"mean": statistics.fmean(times), "median": statistics.median(times)},
             "fallbacks": fallbacks}
+
+
+def evaluate_escalation(engine: NluEngine, matrix: EscalationMatrix,
+                        heldout: Path) -> dict[str, Any]:
+    """Always-escalate recall per category, and false escalations, on the held-out sets.
+
+    Each utterance goes through the engine (with its safety net, as the receptionist runs it)
+    and the escalation matrix's detector, exactly as a caller's first turn would.
+    """
+    detector = Detector(matrix)
+    cases = load_training_data([heldout / "always_escalate.yml"]).examples
+    ordinary = load_training_data([heldout / "ordinary.yml"]).examples
+    per: dict[str, dict[str, Any]] = {}
+    for case in cases:
+        hit = detector.detect(case.text, engine.parse(case.text))
+        row = per.setdefault(case.intent, {"cases": 0, "to_a_person": 0, "right_category": 0,
+                                           "missed": []})
+        row["cases"] += 1
+        row["to_a_person"] += bool(hit and hit[0] in ALWAYS)
+        row["right_category"] += bool(hit and hit[0] == case.intent)
+        if not (hit and hit[0] in ALWAYS):
+            row["missed"].append(case.text)
+    false = [(o.text, hit[0]) for o in ordinary
+             if (hit := detector.detect(o.text, engine.parse(o.text))) and hit[0] in ALWAYS]
+    for row in per.values():
+        row["recall"] = _ratio(row["to_a_person"], row["cases"])
+    return {"categories": per, "ordinary": len(ordinary), "false_escalations": len(false),
+            "false_escalation_rate": _ratio(len(false), len(ordinary)),
+            "falsely_escalated": false}
 
 
 def _ratio(a: int, b: int) -> float:
@@ -143,4 +177,27 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
                  f"{results[n]['intents'][intent]['f1']:.2f}" for n in names]
         lines.append(f"| {intent} | {scores['support']} | " + " | ".join(cells) + " |")
     lines += ["", "Confusion matrices: " + ", ".join(f"confusion_{n}.png" for n in names), ""]
+    lines += _escalation_lines(results)
     return "\n".join(lines)
+
+
+def _escalation_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+    names = [n for n, r in results.items() if "escalation" in r]
+    if not names:
+        return []
+    first = results[names[0]]["escalation"]
+    lines = ["## Always-escalate requests, held out (nlu_data/heldout/, from public descriptions)",
+             "", "Reached a person (any always-escalate route), per category; the engine runs "
+             "with its semantic safety net and the matrix's patterns, as in a call.", "",
+             "| category | cases | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for category, row in first["categories"].items():
+        cells = [f"{results[n]['escalation']['categories'][category]['recall']:.0%}"
+                 for n in names]
+        lines.append(f"| {category} | {row['cases']} | " + " | ".join(cells) + " |")
+    lines.append(f"| false escalations on ordinary requests | {first['ordinary']} | " + " | ".join(
+        f"{results[n]['escalation']['false_escalation_rate']:.0%}" for n in names) + " |")
+    for n in names:
+        missed = [t for row in results[n]["escalation"]["categories"].values()
+                  for t in row["missed"]]
+        lines += ["", f"{n}: missed {len(missed)}: " + "; ".join(f'"{t}"' for t in missed)]
+    return lines + [""]

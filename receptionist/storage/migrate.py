@@ -7,6 +7,7 @@ baseline revision, then upgraded. Concurrent upgrades on PostgreSQL wait for eac
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from receptionist.core.errors import ConfigError
 from receptionist.storage.db import MIGRATION, advisory_lock
 
 log = logging.getLogger("receptionist.storage.migrate")
+_ALEMBIC = threading.Lock()  # Alembic's `context` and `op` are module globals: one run at a time
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"
 
@@ -46,7 +48,7 @@ def current(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to this release's revision; return (before, after)."""
-    with engine.begin() as conn:
+    with _ALEMBIC, engine.begin() as conn:
         advisory_lock(conn, MIGRATION, "schema")
         if conn.dialect.name == "postgresql":  # a migration may rewrite big tables
             conn.execute(sa.text("SET LOCAL statement_timeout = 0"))

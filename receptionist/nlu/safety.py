@@ -1,0 +1,118 @@
+"""The recall-first safety net: the five always-escalate categories recognised by meaning.
+
+Each category is known by the training examples of its intents (the escalation matrix says
+which); every other training example stands for ordinary requests. An utterance raises an alert
+for a category when it is closer in meaning (cosine similarity of MiniLM embeddings) to that
+category's nearest example than to the nearest ordinary one, give or take the category's
+margin. Margins are set for recall when the model is trained, from out-of-fold scores (every
+example scored against exemplars that do not include it): each category keeps at least 98 % of
+its own examples, and the five together let at most 5 % of the ordinary ones through. A missed
+emergency can cost a life; a false alarm costs a staff member a minute, so ambiguity goes to
+the human. The matrix's regex patterns and intents stay as a second net.
+
+The net wraps any engine (spaCy, Rasa, MiniLM): its alerts ride on the NLU result, and the pure
+engine's escalation detector reads them like it reads intents.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from receptionist.config.nlu_data import TrainingData
+from receptionist.core.escalation import ALWAYS, EscalationMatrix
+from receptionist.core.events import NluResult
+from receptionist.nlu import NluEngine
+from receptionist.nlu.minilm import MiniLM
+
+RECALL_QUANTILE = 0.02  # of a category's own examples, at most 2 % fall below its margin
+MAX_FALSE_ALARMS = 0.05  # of ordinary examples, at most 5 % raise any alert (all categories)
+ORDINARY = "ordinary"
+
+
+def _margins(queries: np.ndarray, exemplars: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per category: similarity to its nearest example minus to the nearest ordinary one."""
+    ordinary = (queries @ exemplars[ORDINARY].T).max(1)
+    return {name: (queries @ own.T).max(1) - ordinary
+            for name, own in exemplars.items() if name != ORDINARY}
+
+
+def calibrate(encoder: MiniLM, data: TrainingData, matrix: EscalationMatrix,
+              out_dir: Path, folds: int = 5) -> dict[str, Any]:
+    """Set each category's margin from out-of-fold scores; write `safety.npz` and `.json`."""
+    wanted = {name: set(matrix.categories[name].intents) for name in ALWAYS}
+    labels = np.array([next((n for n, i in wanted.items() if e.intent in i), ORDINARY)
+                       for e in data.examples])
+    x = encoder.embed([e.text for e in data.examples])
+    names = [n for n in ALWAYS if (labels == n).sum() >= 2]
+    fold = np.arange(len(x)) % folds
+    oof = {name: np.zeros(len(x), dtype=np.float32) for name in names}
+    for k in range(folds):
+        train, test = fold != k, fold == k
+        groups = {n: x[train & (labels == n)] for n in [*names, ORDINARY]}
+        for name, margin in _margins(x[test], groups).items():
+            oof[name][test] = margin
+    per_category_false = MAX_FALSE_ALARMS / max(1, len(names))
+    ordinary = labels == ORDINARY
+    report: dict[str, Any] = {}
+    for name in names:
+        mine = labels == name
+        recall_at = float(np.quantile(oof[name][mine], RECALL_QUANTILE))
+        false_at = float(np.quantile(oof[name][ordinary], 1 - per_category_false))
+        report[name] = {"examples": int(mine.sum()), "margin": round(max(recall_at, false_at), 4),
+                        "recall_margin": round(recall_at, 4),
+                        "false_alarm_margin": round(false_at, 4),
+                        "oof_recall": round(float((oof[name][mine] >= max(recall_at, false_at))
+                                                  .mean()), 4),
+                        "intents": sorted(wanted[name])}
+    alarms = np.zeros(len(x), dtype=bool)
+    for name in names:
+        alarms |= oof[name] >= report[name]["margin"]
+    report["_ordinary_false_alarm_rate_oof"] = round(float(alarms[ordinary].mean()), 4)
+    arrays: dict[str, Any] = {n: x[labels == n] for n in [*names, ORDINARY]}
+    np.savez(out_dir / "safety.npz", **arrays)
+    (out_dir / "safety.json").write_text(json.dumps(report, indent=1))
+    return report
+
+
+class SafetyNet:
+    """Alerts for the always-escalate categories an utterance means."""
+
+    def __init__(self, model_dir: Path, encoder: MiniLM) -> None:
+        self.encoder = encoder
+        settings = json.loads((model_dir / "safety.json").read_text())
+        self.margins = {n: float(s["margin"]) for n, s in settings.items()
+                        if not n.startswith("_")}
+        stored = np.load(model_dir / "safety.npz")
+        self.exemplars = {name: stored[name] for name in [*self.margins, ORDINARY]}
+
+    def alerts(self, text: str) -> tuple[tuple[str, float], ...]:
+        """(category, margin over the ordinary) for every category the text is close to."""
+        if not text.strip():
+            return ()
+        margins = _margins(self.encoder.embed([text]), self.exemplars)
+        return tuple((name, round(float(margins[name][0]), 3)) for name in ALWAYS
+                     if name in margins and margins[name][0] >= self.margins[name])
+
+
+class Guarded:
+    """Any NLU engine with the safety net's alerts added to every result."""
+
+    def __init__(self, engine: NluEngine, net: SafetyNet) -> None:
+        self.engine, self.net = engine, net
+        self.name = engine.name
+        self.embedded = getattr(engine, "embedded", engine)
+
+    def parse(self, text: str, now: datetime | None = None) -> NluResult:
+        """Parse with the wrapped engine, then add the alerts."""
+        result = self.engine.parse(text, now)
+        return result.model_copy(update={"alerts": self.net.alerts(text)})
+
+    def health(self) -> Any:
+        """The wrapped engine's health (Rasa's reachability), if it reports one."""
+        check = getattr(self.engine, "health", None)
+        return check() if check else None

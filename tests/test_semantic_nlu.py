@@ -1,0 +1,87 @@
+"""The semantic engine (all-MiniLM-L6-v2 in numpy) and the recall-first safety net.
+
+The phrasings here are the tests' own; the held-out evaluation sets in nlu_data/heldout/ are
+left to `receptionist nlu evaluate`.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from receptionist.core.escalation import Detector
+from receptionist.nlu.minilm import shared_encoder
+from receptionist.service.world import load_world
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_numpy_encoder_reproduces_the_published_similarity():
+    """sentence-transformers documents 0.7553 for this pair with all-MiniLM-L6-v2."""
+    a, b = shared_encoder().embed(["A man is eating food.", "A man is eating a piece of bread."])
+    assert round(float(a @ b), 3) == 0.755
+    c = shared_encoder().embed(["The girl is carrying a baby."])[0]
+    assert float(a @ c) < 0.1
+
+
+def test_meaning_not_wording_picks_the_intent(nlu):
+    assert nlu.parse("could we shift my visit to some day next week").intent == \
+        "reschedule_appointment"
+    assert nlu.parse("when do you close this evening").intent == "office_hours"
+    assert nlu.parse("what's the best way to get to you from the highway").intent == \
+        "location_directions"
+
+
+def test_an_emergency_told_by_its_symptoms_reaches_a_person(nlu):
+    world = load_world(ROOT / "flows")
+    text = "my father's face went numb on one side and his words are coming out garbled"
+    result = nlu.parse(text)
+    assert "safety" in dict(result.alerts)
+    category, why = Detector(world.matrix).detect(text, result)
+    assert category == "safety" and "meaning" in why
+
+
+def test_crisis_language_without_the_listed_words_reaches_a_person(nlu):
+    world = load_world(ROOT / "flows")
+    text = "lately I feel like nobody would even notice if I disappeared for good"
+    category, _ = Detector(world.matrix).detect(text, nlu.parse(text))
+    assert category == "mental_health"
+
+
+def test_ordinary_requests_raise_no_alert(nlu):
+    for text in ("what time do you open on Saturday", "do you take Delta Dental",
+                 "I'd like to book a cleaning for my son"):
+        assert nlu.parse(text).alerts == (), text
+
+
+def test_a_request_for_a_person_mid_question_is_left_to_patterns_and_intents(nlu):
+    world = load_world(ROOT / "flows")
+    detector = Detector(world.matrix)
+    result = nlu.parse("Mike Russo")  # a name, answering a question: no alert decides
+    assert detector.detect("Mike Russo", result, answering=True) is None
+
+
+def test_the_safety_net_is_calibrated_for_recall_within_five_percent_false_alarms(
+        semantic_model_dir):
+    report = json.loads((semantic_model_dir / "safety.json").read_text())
+    assert report["_ordinary_false_alarm_rate_oof"] <= 0.05
+    for name in ("safety", "mental_health", "minors_vulnerable", "legal_complaint",
+                 "human_request"):
+        assert report[name]["examples"] >= 20 and "margin" in report[name]
+
+
+def test_nlu_evaluate_reports_escalation_recall_per_category(tmp_path, semantic_model_dir,
+                                                              nlu_model_dir):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "NLU_MODEL_DIR": str(nlu_model_dir),
+           "SEMANTIC_MODEL_DIR": str(semantic_model_dir)}
+    done = subprocess.run([sys.executable, "-m", "receptionist.cli", "nlu", "evaluate",
+                           "--engine", "spacy", "--engine", "minilm", "--out", str(tmp_path)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads((tmp_path / "report.json").read_text())
+    escalation = report["minilm"]["escalation"]
+    assert set(escalation["categories"]) == {"safety", "mental_health", "minors_vulnerable",
+                                             "legal_complaint", "human_request"}
+    assert 0 <= escalation["false_escalation_rate"] <= 1
+    assert "| safety | 16 |" in done.stdout and "false escalations on ordinary requests" in \
+        done.stdout
