@@ -141,8 +141,12 @@ def test_a_call_log_csv_becomes_a_pilot(tmp_path):
 
 
 def test_disagreements_become_regression_scenarios(results, world, tmp_path, nlu):
-    disagreeing = [r for r in results if r["call_type"] != r["human"]["call_type"]]
-    assert disagreeing
+    # the front desk says the first two calls were something else than the AI thought
+    other = {"practice_info": "take_message"}
+    disagreeing = [r | {"human": r["human"] | {"call_type": other.get(r["call_type"],
+                                                                       "practice_info")}}
+                   for r in results[:2]]
+    assert all(r["call_type"] != r["human"]["call_type"] for r in disagreeing)
     path = write_scenarios([to_scenario(r, world.profile.tz) for r in disagreeing],
                            tmp_path / "pilot.yaml")
     items = scenarios.load([path])

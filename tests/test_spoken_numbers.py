@@ -21,6 +21,8 @@ MARIA = "+14135550123"
     ("oh I see, I want to book", "oh I see, I want to book"),
     ("I'd like to see Maria Lopez", "I'd like to see Maria Lopez"),
     ("march 3rd 1985", "march 3rd 1985"),
+    ("the blue one with the thing from before", "the blue one with the thing from before"),
+    ("I have one question", "I have one question"),
 ])
 def test_spoken_forms_become_digits_and_other_words_stay_as_said(said, read):
     assert normalise(said) == read

@@ -7,8 +7,10 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import urllib.request
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +23,24 @@ from receptionist.cli import compliance as cli_compliance
 from receptionist.cli import kpi as cli_kpi
 from receptionist.cli import rollout as cli_rollout
 from receptionist.cli import shadow as cli_shadow
-from receptionist.cli.common import in_process_caller
+from receptionist.cli.common import audit_access, context, in_process_caller
 from receptionist.cli.speech import add_audio_arguments, add_models_parser, audio_call
 from receptionist.config.bundle import settings_file
 from receptionist.config.nlu_data import load_training_data
 from receptionist.config.profile import load_profile
 from receptionist.config.settings import Settings
 from receptionist.core.errors import ReceptionistError
-from receptionist.nlu import rasa_env, safety, semantic_engine
+from receptionist.nlu import gate, rasa_env, safety, semantic_engine
 from receptionist.nlu.evaluate import evaluate, evaluate_escalation, write_report
 from receptionist.nlu.minilm import shared_encoder
-from receptionist.nlu.spacy_engine import train
+from receptionist.nlu.spacy_engine import SpacyNlu, train
+from receptionist.rollout import improvement
 from receptionist.service.world import load_world
 from receptionist.simulation.caller import Caller, http_transport
-from receptionist.storage.db import make_engine
+from receptionist.storage.crypto import load_keyring
+from receptionist.storage.db import make_engine, utcnow
 from receptionist.storage.migrate import upgrade
+from shadow_mode import store as shadow_store
 
 DEMO_SCRIPT = ["I'd like to book a cleaning", "Maria Garcia", "March 3rd, 1985",
                "next Wednesday at 2 pm", "yes please", "no, that's all"]
@@ -91,15 +96,29 @@ def _parser() -> argparse.ArgumentParser:
     train = nlu_sub.add_parser("train", help="train from nlu_data/ (rasa: in its own Python "
                                "3.10 environment, created once under ~/.cache/receptionist)")
     train.add_argument("--engine", default="spacy", choices=["spacy", "minilm", "rasa"])
+    train.add_argument("--gate", action="store_true",
+                       help="minilm: keep the new model only if it is no worse than the current "
+                       "one on the held-out data and on every always-escalate category")
     train.set_defaults(run=_nlu_train)
+    review = nlu_sub.add_parser("review", help="the improvement queue: low-confidence and "
+                                "repeated-failure turns, front-desk labels, QA findings")
+    review.add_argument("--days", type=int, default=7, help="look back this many days")
+    review.add_argument("--pilot", action="append",
+                        help="a shadow pilot whose labels count (repeatable)")
+    review.add_argument("--accept", help="items to export: 3=book_appointment,5 (a bare number "
+                        "takes the suggested intent)")
+    review.add_argument("--out", type=Path, default=Path("nlu_review.yml"),
+                        help="where --accept writes the Rasa-format examples")
+    review.set_defaults(run=_nlu_review)
     parse = nlu_sub.add_parser("parse", help="text lines on stdin -> JSONL intents and entities")
     parse.add_argument("--engine", default=None, choices=["spacy", "minilm", "rasa"],
-                       help="default: NLU_ENGINE or spacy; rasa needs a server at RASA_URL")
+                       help="default: NLU_ENGINE (minilm); rasa needs a server at RASA_URL")
     parse.set_defaults(run=_nlu_parse)
     evaluate = nlu_sub.add_parser("evaluate", help="score the engines on the held-out split "
                                   "in nlu_data/test/ (markdown, JSON, confusion matrix PNGs)")
     evaluate.add_argument("--engine", action="append", choices=["spacy", "minilm", "rasa"],
-                          help="repeatable; default: spacy, and rasa when RASA_URL answers")
+                          help="repeatable; default: spacy, minilm when trained, and rasa when "
+                          "RASA_URL answers")
     evaluate.add_argument("--out", type=Path, default=Path("reports/nlu"),
                           help="folder for report.md, report.json and the PNGs")
     evaluate.set_defaults(run=_nlu_evaluate)
@@ -217,7 +236,7 @@ def _nlu_train(args: argparse.Namespace) -> int:
         return 0
     data = load_training_data([settings.nlu_data_dir])
     if args.engine == "minilm":
-        return _train_semantic(settings, data)
+        return _train_semantic(settings, data, gated=args.gate)
     print(f"training the spaCy intent classifier on {len(data.examples)} examples, "
           f"{len(data.intents)} intents", file=sys.stderr)
 
@@ -231,7 +250,9 @@ def _nlu_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_semantic(settings: Settings, data: Any) -> int:
+def _train_semantic(settings: Settings, data: Any, gated: bool = False) -> int:
+    if gated and (settings.semantic_model_dir / "safety.json").exists():
+        return _train_gated(settings, data)
     out = settings.semantic_model_dir
     print(f"training the semantic engine (all-MiniLM-L6-v2) on {len(data.examples)} examples",
           file=sys.stderr)
@@ -247,6 +268,68 @@ def _train_semantic(settings: Settings, data: Any) -> int:
           f"{report['_ordinary_false_alarm_rate_oof']:.1%}", file=sys.stderr)
     print(f"model and safety net written to {out} in {meta['seconds']} s", file=sys.stderr)
     return 0
+
+
+def _train_gated(settings: Settings, data: Any) -> int:
+    """Train a candidate beside the current model; keep it only if it is no worse."""
+    with tempfile.TemporaryDirectory(prefix="minilm-candidate-") as folder:
+        candidate = Path(folder) / "minilm"
+        _train_semantic(replace(settings, semantic_model_dir=candidate), data)
+        world = load_world(settings.flows_dir)
+        embedded, encoder = SpacyNlu(settings.nlu_model_dir), shared_encoder()
+        scores = {name: gate.score(path, embedded, encoder, settings.nlu_data_dir, world.matrix)
+                  for name, path in (("current", settings.semantic_model_dir),
+                                     ("candidate", candidate))}
+        for name, s in scores.items():
+            print(f"{name}: intent accuracy {s['accuracy']:.1%}; always-escalate cases caught "
+                  f"{s['recall']}; false escalations {s['false_escalations']}", file=sys.stderr)
+        reasons = gate.judge(scores["current"], scores["candidate"])
+        if reasons:
+            print("refused, the current model stays: " + "; ".join(reasons), file=sys.stderr)
+            return 1
+        gate.install(candidate, settings.semantic_model_dir)
+    print(f"accepted: the new model is in {settings.semantic_model_dir}", file=sys.stderr)
+    return 0
+
+
+def _nlu_review(args: argparse.Namespace) -> int:
+    settings, engine, world = context()
+    labels: list[Any] = []
+    with engine.connect() as conn:
+        for pilot in args.pilot or []:
+            labels += shadow_store.load(conn, pilot, load_keyring())
+        since = utcnow() - timedelta(days=args.days)
+        items = improvement.queue(conn, load_keyring(), since, labels, {
+            f.flow: f.intents[0] for f in world.flows.call_types() if f.intents})
+    with engine.begin() as conn:
+        audit_access(conn, "nlu review", items=len(items))
+    for n, item in enumerate(items, start=1):
+        print(f"{n:3d}. {item.text!r} -> {item.intent or '-'} ({item.confidence:.2f}); "
+              f"{item.reason}" + (f"; suggested: {item.suggested}" if item.suggested else ""))
+    if not items:
+        print("nothing to review")
+    if args.accept:
+        chosen = _accepted(args.accept, items)
+        args.out.write_text(improvement.export(items, chosen))
+        print(f"{len(chosen)} accepted examples written to {args.out} (Rasa format): add them "
+              f"to nlu_data/, then `receptionist nlu train --engine minilm --gate`",
+              file=sys.stderr)
+    return 0
+
+
+def _accepted(spec: str, items: list[Any]) -> dict[int, str]:
+    """`3=book_appointment,5` -> {3: "book_appointment", 5: <its suggested intent>}."""
+    chosen = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        number, _, intent = part.partition("=")
+        index = int(number)
+        if not 1 <= index <= len(items):
+            raise SystemExit(f"error: there is no item {index} (1 to {len(items)})")
+        intent = intent or items[index - 1].suggested or ""
+        if not intent:
+            raise SystemExit(f"error: say which intent item {index} is ({index}=intent)")
+        chosen[index] = intent
+    return chosen
 
 
 def _nlu_engine(settings: Settings, engine: str) -> Any:

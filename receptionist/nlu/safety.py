@@ -6,9 +6,11 @@ for a category when it is closer in meaning (cosine similarity of MiniLM embeddi
 category's nearest example than to the nearest ordinary one, give or take the category's
 margin. Margins are set for recall when the model is trained, from out-of-fold scores (every
 example scored against exemplars that do not include it): each category keeps at least 98 % of
-its own examples, and the five together let at most 5 % of the ordinary ones through. A missed
-emergency can cost a life; a false alarm costs a staff member a minute, so ambiguity goes to
-the human. The matrix's regex patterns and intents stay as a second net.
+its own examples, and the five together let at most 5 % of the ordinary ones through. A floor on
+the similarity itself keeps noise, which is close to nothing, from alerting: 99 % of seeded
+random letter strings (what a recogniser emits on noise) stay below it. A missed emergency can
+cost a life; a false alarm costs a staff member a minute, so ambiguity goes to the human. The
+matrix's regex patterns and intents stay as a second net.
 
 The net wraps any engine (spaCy, Rasa, MiniLM): its alerts ride on the NLU result, and the pure
 engine's escalation detector reads them like it reads intents.
@@ -17,6 +19,8 @@ engine's escalation detector reads them like it reads intents.
 from __future__ import annotations
 
 import json
+import random
+import string
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,14 +35,30 @@ from receptionist.nlu.minilm import MiniLM
 
 RECALL_QUANTILE = 0.02  # of a category's own examples, at most 2 % fall below its margin
 MAX_FALSE_ALARMS = 0.05  # of ordinary examples, at most 5 % raise any alert (all categories)
+NOISE_QUANTILE = 0.99  # of random letter strings (a recogniser's garbage), 1 % may clear the floor
 ORDINARY = "ordinary"
 
 
-def _margins(queries: np.ndarray, exemplars: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per category: similarity to its nearest example minus to the nearest ordinary one."""
+def _noise(count: int = 300, seed: int = 7) -> list[str]:
+    """Seeded nonsense of one to four made-up words: what a recogniser emits on noise."""
+    rng = random.Random(seed)
+
+    def word() -> str:
+        return "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(2, 7)))
+
+    return [" ".join(word() for _ in range(rng.randint(1, 4))) for _ in range(count)]
+
+
+def _scores(queries: np.ndarray, exemplars: dict[str, np.ndarray]
+            ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per category: (similarity to its nearest example, that minus the nearest ordinary)."""
     ordinary = (queries @ exemplars[ORDINARY].T).max(1)
-    return {name: (queries @ own.T).max(1) - ordinary
-            for name, own in exemplars.items() if name != ORDINARY}
+    out = {}
+    for name, own in exemplars.items():
+        if name != ORDINARY:
+            nearest = (queries @ own.T).max(1)
+            out[name] = (nearest, nearest - ordinary)
+    return out
 
 
 def calibrate(encoder: MiniLM, data: TrainingData, matrix: EscalationMatrix,
@@ -51,27 +71,31 @@ def calibrate(encoder: MiniLM, data: TrainingData, matrix: EscalationMatrix,
     names = [n for n in ALWAYS if (labels == n).sum() >= 2]
     fold = np.arange(len(x)) % folds
     oof = {name: np.zeros(len(x), dtype=np.float32) for name in names}
+    near = {name: np.zeros(len(x), dtype=np.float32) for name in names}
     for k in range(folds):
         train, test = fold != k, fold == k
         groups = {n: x[train & (labels == n)] for n in [*names, ORDINARY]}
-        for name, margin in _margins(x[test], groups).items():
-            oof[name][test] = margin
+        for name, (nearest, margin) in _scores(x[test], groups).items():
+            near[name][test], oof[name][test] = nearest, margin
     per_category_false = MAX_FALSE_ALARMS / max(1, len(names))
+    noise = encoder.embed(_noise())
     ordinary = labels == ORDINARY
     report: dict[str, Any] = {}
     for name in names:
         mine = labels == name
         recall_at = float(np.quantile(oof[name][mine], RECALL_QUANTILE))
         false_at = float(np.quantile(oof[name][ordinary], 1 - per_category_false))
+        floor = float(np.quantile((noise @ x[mine].T).max(1), NOISE_QUANTILE))
         report[name] = {"examples": int(mine.sum()), "margin": round(max(recall_at, false_at), 4),
+                        "floor": round(floor, 4),
                         "recall_margin": round(recall_at, 4),
                         "false_alarm_margin": round(false_at, 4),
-                        "oof_recall": round(float((oof[name][mine] >= max(recall_at, false_at))
-                                                  .mean()), 4),
+                        "oof_recall": round(float(((oof[name][mine] >= max(recall_at, false_at))
+                                                   & (near[name][mine] >= floor)).mean()), 4),
                         "intents": sorted(wanted[name])}
     alarms = np.zeros(len(x), dtype=bool)
     for name in names:
-        alarms |= oof[name] >= report[name]["margin"]
+        alarms |= (oof[name] >= report[name]["margin"]) & (near[name] >= report[name]["floor"])
     report["_ordinary_false_alarm_rate_oof"] = round(float(alarms[ordinary].mean()), 4)
     arrays: dict[str, Any] = {n: x[labels == n] for n in [*names, ORDINARY]}
     np.savez(out_dir / "safety.npz", **arrays)
@@ -87,6 +111,7 @@ class SafetyNet:
         settings = json.loads((model_dir / "safety.json").read_text())
         self.margins = {n: float(s["margin"]) for n, s in settings.items()
                         if not n.startswith("_")}
+        self.floors = {n: float(settings[n].get("floor", 0.0)) for n in self.margins}
         stored = np.load(model_dir / "safety.npz")
         self.exemplars = {name: stored[name] for name in [*self.margins, ORDINARY]}
 
@@ -94,9 +119,10 @@ class SafetyNet:
         """(category, margin over the ordinary) for every category the text is close to."""
         if not text.strip():
             return ()
-        margins = _margins(self.encoder.embed([text]), self.exemplars)
-        return tuple((name, round(float(margins[name][0]), 3)) for name in ALWAYS
-                     if name in margins and margins[name][0] >= self.margins[name])
+        scores = _scores(self.encoder.embed([text]), self.exemplars)
+        return tuple((name, round(float(scores[name][1][0]), 3)) for name in ALWAYS
+                     if name in scores and scores[name][1][0] >= self.margins[name]
+                     and scores[name][0][0] >= self.floors[name])
 
 
 class Guarded:

@@ -173,5 +173,5 @@ def _digit_run(words: list[str], i: int, out: list[str]) -> int:
             j = k + 1
         else:
             break
-    out.append(digits)
+    out.append(digits if j - i > 1 or words[i] != "one" else "one")  # "the blue one"
     return j
