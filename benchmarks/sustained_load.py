@@ -27,13 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlalchemy as sa
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from receptionist.simulation.caller import Caller, http_transport  # noqa: E402
-from receptionist.storage.db import make_engine  # noqa: E402
+from receptionist.simulation.databases import fresh_postgres  # noqa: E402
 
 SCRIPTS = [
     ("+14135550123", ["I'd like to book a cleaning", "March 3rd 1985", "Wednesday at 9 am",
@@ -72,16 +70,8 @@ def database(store: str, postgres: str):
         folder = tempfile.mkdtemp(prefix="load-")
         yield f"sqlite:///{folder}/load.sqlite3"
         return
-    admin = make_engine(postgres).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"rx_bench_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres(postgres, "rx_bench") as url:
+        yield url
 
 
 @contextmanager

@@ -1,7 +1,6 @@
 import base64
 import json
 import os
-import secrets
 import tempfile
 from contextlib import contextmanager
 from dataclasses import replace
@@ -23,6 +22,7 @@ from receptionist.nlu.semantic_engine import SemanticNlu
 from receptionist.nlu.spacy_engine import SpacyNlu, _digest, train
 from receptionist.service.world import load_world
 from receptionist.simulation.caller import Caller, flask_transport
+from receptionist.simulation.databases import fresh_postgres
 from receptionist.storage.crypto import Keyring
 from receptionist.storage.db import make_engine
 from receptionist.storage.migrate import upgrade
@@ -154,20 +154,12 @@ def pg_url():
 
 @contextmanager
 def fresh_database(url):
-    """Create `rx_test_<random>` on the server behind `url`, yield its URL, then drop it."""
-    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"rx_test_{secrets.token_hex(6)}"
+    """A database of its own on the server behind `url` (the test fails if it cannot reach it)."""
     try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        with fresh_postgres(url) as own:
+            yield own
     except sa.exc.OperationalError as exc:
         pytest.fail(f"PostgreSQL at {url} is not reachable: {exc}")
-    try:
-        yield url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")

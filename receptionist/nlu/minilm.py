@@ -57,23 +57,12 @@ class MiniLM:
             for name in ("attention.output.dense", "intermediate.dense", "output.dense"):
                 self.w[p + name + ".t"] = np.ascontiguousarray(self.w[p + name + ".weight"].T)
         self._lock = Lock()  # the Rust tokenizer's padding settings are shared state
-        self._cache: dict[str, np.ndarray] = {}
-
-    def forget(self) -> None:
-        """Drop the cache of embedded sentences (for honest latency measurements)."""
-        self._cache.clear()
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """One L2-normalised 384-dimension vector per text."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        for start in range(0, len(missing), 32):
-            batch = missing[start:start + 32]
-            for text, vector in zip(batch, self._encode(batch), strict=True):
-                if len(self._cache) < 50_000:
-                    self._cache[text] = vector
-                else:
-                    return self._encode(texts)
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 384))
+        """One L2-normalised 384-dimension vector per text (batches of 32)."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.concatenate([self._encode(texts[i:i + 32]) for i in range(0, len(texts), 32)])
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         with self._lock:

@@ -115,11 +115,13 @@ class SafetyNet:
         stored = np.load(model_dir / "safety.npz")
         self.exemplars = {name: stored[name] for name in [*self.margins, ORDINARY]}
 
-    def alerts(self, text: str) -> tuple[tuple[str, float], ...]:
+    def alerts(self, text: str, vector: np.ndarray | None = None
+               ) -> tuple[tuple[str, float], ...]:
         """(category, margin over the ordinary) for every category the text is close to."""
         if not text.strip():
             return ()
-        scores = _scores(self.encoder.embed([text]), self.exemplars)
+        vector = self.encoder.embed([text])[0] if vector is None else vector
+        scores = _scores(vector[None, :], self.exemplars)
         return tuple((name, round(float(scores[name][1][0]), 3)) for name in ALWAYS
                      if name in scores and scores[name][1][0] >= self.margins[name]
                      and scores[name][0][0] >= self.floors[name])
@@ -134,9 +136,11 @@ class Guarded:
         self.embedded = getattr(engine, "embedded", engine)
 
     def parse(self, text: str, now: datetime | None = None) -> NluResult:
-        """Parse with the wrapped engine, then add the alerts."""
-        result = self.engine.parse(text, now)
-        return result.model_copy(update={"alerts": self.net.alerts(text)})
+        """Parse with the wrapped engine, then add the alerts (one embedding for both)."""
+        vector = self.net.encoder.embed([text])[0]
+        embedded = getattr(self.engine, "parse_embedded", None)
+        result = embedded(text, vector, now) if embedded else self.engine.parse(text, now)
+        return result.model_copy(update={"alerts": self.net.alerts(text, vector)})
 
     def health(self) -> Any:
         """The wrapped engine's health (Rasa's reachability), if it reports one."""

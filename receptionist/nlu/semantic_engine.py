@@ -92,15 +92,20 @@ class SemanticNlu:
         """The intents this model knows."""
         return list(self.meta["intents"])
 
-    def scores(self, text: str) -> dict[str, float]:
-        """Every intent's probability for one utterance."""
-        p = softmax(self.weights @ self.encoder.embed([text])[0] + self.bias)
+    def scores(self, vector: np.ndarray) -> dict[str, float]:
+        """Every intent's probability for one embedded utterance."""
+        p = softmax(self.weights @ vector + self.bias)
         return dict(zip(self.meta["intents"], (float(v) for v in p), strict=True))
 
     def parse(self, text: str, now: datetime | None = None) -> NluResult:
         """Classify the intent by meaning and extract normalised entities."""
+        return self.parse_embedded(text, self.encoder.embed([text])[0], now)
+
+    def parse_embedded(self, text: str, vector: np.ndarray,
+                       now: datetime | None = None) -> NluResult:
+        """`parse` for an utterance already embedded (the safety net shares the vector)."""
         doc = self.embedded.base(text)
-        ranking = sorted(self.scores(text).items(), key=lambda kv: kv[1], reverse=True) \
+        ranking = sorted(self.scores(vector).items(), key=lambda kv: kv[1], reverse=True) \
             if text.strip() else []
         intent, confidence = ranking[0] if ranking else (None, 0.0)
         return NluResult(text=text, intent=intent, confidence=round(confidence, 4),
