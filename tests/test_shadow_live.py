@@ -1,5 +1,8 @@
 """Live shadow: the front desk answers, the receptionist listens to both tracks and never acts."""
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -38,7 +41,7 @@ def counts(app):
                 for t in metadata.sorted_tables if t.name in present}
 
 
-def test_shadow_mode_keeps_the_human_path_and_only_listens(shadow_app, caller_voice):
+def test_shadow_mode_keeps_the_human_path_and_only_listens(shadow_app, caller_voice, tmp_path):
     voices = {"caller": caller_voice, "staff": espeak_voice("en-us", 170)}
     before = counts(shadow_app)
     with LocalServer(shadow_app) as server:
@@ -67,8 +70,20 @@ def test_shadow_mode_keeps_the_human_path_and_only_listens(shadow_app, caller_vo
     assert "write_back_summary" in [c["action"] for c in result["would_have_done"]]
     assert "Would you like me to book it?" in result["decisions"][-1]["reply"]
     assert [t["speaker"] for t in result["transcript"]][:2] == ["staff", "caller"]
-    # the live pilot feeds the same report as replayed ones
+    # unlabelled, the live pilot is reported all the same: counted, and what the AI would do
     from shadow_mode import report
+
+    gates = report.load_gates(ROOT / "shadow_mode" / "gates.yaml")
+    pending = report.build([result], gates)
+    assert pending["figures"]["calls"] == 1 and pending["figures"]["labelled"] == 0
+    assert pending["unlabelled"][0]["decisions"] and pending["verdict"] == "NO-GO"
+    done = subprocess.run([sys.executable, "-m", "receptionist.cli", "shadow", "report",
+                           "--pilot", "week-1", "--out", str(tmp_path / "report")],
+                          env=dict(os.environ, DATABASE_URL=shadow_app.extensions[
+                              "receptionist"].settings.database_url),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "1/50 calls, 0 labelled" in done.stdout, done.stderr[-1500:]
+    # labelled, it feeds the same report as replayed ones
 
     human = {"call_type": "book_appointment", "escalated": False, "escalation_reason": None,
              "resolved": True}
