@@ -109,6 +109,7 @@ class Detector:
                    [re.compile(p, re.I) for p in cat.unless])
             for name, cat in matrix.ordered()
         }
+        self._watched = frozenset(i for _, cat in matrix.ordered() for i in cat.intents)
 
     def detect(self, text: str | None, nlu: NluResult | None,
                dtmf: DtmfPressed | None = None, *,
@@ -137,8 +138,7 @@ class Detector:
 
     def _confidently_other(self, nlu: NluResult | None) -> bool:
         """The classifier is sure the caller wants something else (a message, a booking)."""
-        watched = {i for _, cat in self.matrix.ordered() for i in cat.intents}
-        return bool(nlu and nlu.intent and nlu.intent not in watched
+        return bool(nlu and nlu.intent and nlu.intent not in self._watched
                     and nlu.intent not in ("out_of_scope", "inform")
                     and nlu.confidence >= CONFIDENTLY_OTHER)
 
