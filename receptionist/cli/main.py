@@ -21,6 +21,7 @@ from integrations.sql import appointments, contacts
 from receptionist.app import build_nlu, create_app
 from receptionist.cli import compliance as cli_compliance
 from receptionist.cli import kpi as cli_kpi
+from receptionist.cli import recordings as cli_recordings
 from receptionist.cli import rollout as cli_rollout
 from receptionist.cli import shadow as cli_shadow
 from receptionist.cli.common import audit_access, context, in_process_caller
@@ -145,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_rollout.register(sub)
     cli_compliance.register(sub)
     cli_shadow.register(sub)
+    cli_recordings.register(sub)
     cli_kpi.register(sub)
     return p
 

@@ -12,6 +12,7 @@ from integrations.sql import tickets
 from receptionist.compliance import audit
 from receptionist.storage import calls as store
 from receptionist.storage import db, tables
+from receptionist.storage import recordings as audio
 
 
 def run(conn: Connection, retention: Any, now: datetime, crypt: Any = None) -> dict[str, int]:
@@ -38,6 +39,8 @@ def run(conn: Connection, retention: Any, now: datetime, crypt: Any = None) -> d
     recordings = conn.execute(tickets.update().where(
         tickets.c.created_at < rec_cutoff, tickets.c.recording_url.is_not(None)).values(
         recording_url=None)).rowcount
+    recordings += audio.delete_older(conn, now - timedelta(days=retention.recordings_days),
+                                     now)
     counts = {"calls": purged_calls, "turns": turns, "handoffs": handoffs,
               "recordings": recordings}
     audit.append(conn, "retention", "retention job", cutoff=cutoff.isoformat(), **counts)
@@ -46,7 +49,8 @@ def run(conn: Connection, retention: Any, now: datetime, crypt: Any = None) -> d
 
 def rotate_keys(conn: Connection, crypt: Any) -> dict[str, int]:
     """Re-encrypt every encrypted value under the active key (old keys must still be loaded)."""
-    counts = {"calls": 0, "turns": 0, "handoffs": 0, "tickets": 0, "webhook_requests": 0}
+    counts = {"calls": 0, "turns": 0, "handoffs": 0, "tickets": 0, "webhook_requests": 0,
+              "recordings": audio.reseal(conn, crypt)}
     for row in conn.execute(sa.select(tables.calls.c.sid, tables.calls.c.state)).all():
         conn.execute(tables.calls.update().where(tables.calls.c.sid == row.sid).values(
             state=crypt.encrypt_json(crypt.decrypt_json(row.state))))

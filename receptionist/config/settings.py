@@ -38,6 +38,8 @@ class Settings:
     scenarios_dir: Path = ROOT / "scenarios"
     seed_demo_data: bool = False  # demo patients only when asked (tests, scenarios)
     auto_migrate: bool = False  # workers never migrate; ephemeral databases (tests) may
+    record_calls: bool = True  # both sides, sealed with the data key, unless the caller refuses
+    twilio_account_sid: str = ""  # with the auth token: fetch Twilio's recordings (webhook mode)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -66,5 +68,7 @@ class Settings:
             "scenarios_dir": Path(_env("SCENARIOS_DIR", str(base.scenarios_dir))),
             "seed_demo_data": _env("SEED_DEMO_DATA") == "1",
             "auto_migrate": _env("RECEPTIONIST_AUTO_MIGRATE") == "1",
+            "record_calls": _env("RECORD_CALLS", "1") != "0",
+            "twilio_account_sid": _env("TWILIO_ACCOUNT_SID"),
         }
         return replace(cls(**values), **overrides)

@@ -33,11 +33,12 @@ from receptionist.dashboard.auth import (
     open_session,
     record_attempt,
 )
+from receptionist.dashboard.playback import player
 from receptionist.rollout import charts, kpi, qa
 from receptionist.rollout import stages as rollout
 from receptionist.rollout.lifecycle import current_stages
 from receptionist.storage import calls as store
-from receptionist.storage import db, tables
+from receptionist.storage import db, recordings, tables
 from receptionist.storage.crypto import open_json, open_text
 
 PERIOD = re.compile(r"\d{4}-(W\d{2}|\d{2})")
@@ -185,6 +186,9 @@ def call_detail(sid: str) -> Any:
         reviews = conn.execute(sa.select(qa.qa_reviews).where(qa.qa_reviews.c.call_sid == sid)
                                ).all()
         audit.append(conn, "data_access", g.user["name"], what="call review", call_sid=sid)
+        audio = player(conn, crypt, sid)
+        remote = next((p.twilio_sid for p in recordings.parts(conn, sid)
+                       if p.status == "remote"), None)
     decisions = []
     for t in turns:
         parsed = open_json(crypt, t.nlu) or {}
@@ -198,8 +202,8 @@ def call_detail(sid: str) -> Any:
                    "reason": handoff.reason, "sentiment": handoff.sentiment,
                    "whisper": open_text(crypt, handoff.whisper),
                    "status": handoff.dial_status}
-    return page("call_detail.html", f"Call {sid}",
-                st=state, ctx=context, decisions=decisions, reviews=reviews, sid=sid)
+    return page("call_detail.html", f"Call {sid}", st=state, ctx=context, decisions=decisions,
+                reviews=reviews, sid=sid, audio=audio, remote=remote)
 
 
 @bp.get("/qa")

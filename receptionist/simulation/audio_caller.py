@@ -64,6 +64,7 @@ class AudioCallResult:
     twiml_after_stream: str | None = None
     received: list[np.ndarray] = field(default_factory=list)
     sent: list[np.ndarray] = field(default_factory=list)
+    call_ms: int = 0  # call time: every 20 ms frame the caller sent, speech or not
 
     def as_json(self) -> dict[str, Any]:
         """The `receptionist call --audio --json` object (the text caller's, plus audio facts)."""
@@ -359,6 +360,7 @@ class AudioCaller:
         """One 20 ms frame of call time: send caller audio, play receptionist audio."""
         if self.closed:
             return
+        self.result.call_ms += FRAME_MS
         self._send({"event": "media", "streamSid": self.stream_sid,
                     "media": {"track": "inbound", "payload": b64_ulaw(frame)}})
         for mark in self.play.tick():

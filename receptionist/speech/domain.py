@@ -25,6 +25,11 @@ HUMAN = ["can i talk to a person", "i want to speak to a real person", "operator
          "representative", "let me talk to someone", "agent please", "a human please"]
 
 
+# the recording disclosure tells callers to say "no recording": the recogniser must know it
+REFUSE = ["no recording", "no recording please", "please don't record this call",
+          "don't record me", "do not record", "stop recording", "no recording thank you"]
+
+
 def say_number(n: int) -> str:
     """0..99 in words."""
     if n < 20:
@@ -114,7 +119,7 @@ def corpus(nlu_data_dir: Path, world: Any = None) -> list[str]:
     for values in data.lookups.values():
         lines += values
     lines += list(data.synonyms)
-    lines += YES + NO + HUMAN + ages()
+    lines += YES + NO + HUMAN + REFUSE * 3 + ages()
     for kind in ("yes_no", "date", "time", "phone", "datetime"):
         lines += slot_answers(kind)
     if world is not None:

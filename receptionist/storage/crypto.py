@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from receptionist.core.errors import ReceptionistError
 
 PREFIX = "enc:v1:"
+SEAL = b"RCPTSEAL1"  # sealed bytes (recordings) start with this, never with RIFF
 DEFAULT_KEY_FILE = Path.home() / ".config" / "receptionist" / "keys.json"
 
 
@@ -60,6 +61,29 @@ class Keyring:
             raise KeyError_(f"key '{kid}' does not decrypt this data: wrong key material") \
                 from exc
 
+    def seal(self, data: bytes) -> bytes:
+        """Encrypt bytes (audio): `RCPTSEAL1`, the key id's length and id, nonce, ciphertext."""
+        kid = self.active.encode()
+        nonce = secrets.token_bytes(12)
+        return (SEAL + bytes([len(kid)]) + kid + nonce
+                + AESGCM(self.keys[self.active]).encrypt(nonce, data, SEAL + kid))
+
+    def unseal(self, blob: bytes) -> bytes:
+        """Decrypt bytes written by `seal`; anything else is refused (never played as is)."""
+        if not blob.startswith(SEAL):
+            raise KeyError_("not sealed data: refusing to read it")
+        size = blob[len(SEAL)]
+        kid = blob[len(SEAL) + 1:len(SEAL) + 1 + size]
+        rest = blob[len(SEAL) + 1 + size:]
+        key = self.keys.get(kid.decode())
+        if key is None:
+            raise KeyError_(f"data was encrypted with key '{kid.decode()}', which is not "
+                            f"configured (configured: {', '.join(sorted(self.keys)) or 'none'})")
+        try:
+            return AESGCM(key).decrypt(rest[:12], rest[12:], SEAL + kid)
+        except InvalidTag as exc:
+            raise KeyError_(f"key '{kid.decode()}' does not decrypt this data") from exc
+
     def encrypt_json(self, value: Any) -> dict[str, str]:
         """Encrypt a JSON-able value into a JSON object that says it is encrypted."""
         return {"enc": self.encrypt(json.dumps(value))}
@@ -81,8 +105,11 @@ def open_json(crypt: Keyring | None, value: Any) -> Any:
     return crypt.decrypt_json(value) if crypt is not None and value is not None else value
 
 
-def key_id(value: str) -> str | None:
-    """The key id a stored ciphertext names."""
+def key_id(value: str | bytes) -> str | None:
+    """The key id a stored ciphertext (text or sealed bytes) names."""
+    if isinstance(value, bytes):
+        return value[len(SEAL) + 1:len(SEAL) + 1 + value[len(SEAL)]].decode() \
+            if value.startswith(SEAL) else None
     return value[len(PREFIX):].split(":", 1)[0] if isinstance(value, str) and \
         value.startswith(PREFIX) else None
 

@@ -326,3 +326,38 @@ shadow_calls = sa.Table(
     sa.Column("labelled_at", sa.DateTime),
     sa.Column("created_at", sa.DateTime, nullable=False),
 )
+
+# --- receptionist.storage.recordings
+
+recordings = sa.Table(
+    "recordings", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("call_sid", sa.String(80), nullable=False, index=True),  # a call or shadow call
+    sa.Column("source", sa.String(16), nullable=False),  # local | twilio | shadow
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("duration_ms", sa.Integer, nullable=False, default=0),
+    sa.Column("channels", sa.Integer, nullable=False, default=2),  # caller left, receptionist right
+    sa.Column("sample_rate", sa.Integer, nullable=False, default=8000),
+    sa.Column("audio", sa.LargeBinary),  # AES-256-GCM sealed PCM (crypto.seal); never clear
+    sa.Column("timeline", sa.JSON),  # encrypted: who spoke when, escalations, handoffs
+    sa.Column("twilio_sid", sa.String(64)),
+    sa.Column("twilio_url", sa.Text),
+    sa.Column("status", sa.String(16), nullable=False),  # kept | remote | deleted
+    sa.Column("deleted_at", sa.DateTime),
+    sa.Column("deleted_reason", sa.String(120)),
+)
+
+# --- receptionist.rollout.brand
+
+brand_reviews = sa.Table(
+    "brand_reviews", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("call_sid", sa.String(80), nullable=False, index=True),
+    sa.Column("week", sa.String(8), nullable=False, index=True),  # ISO week of the call
+    sa.Column("reviewer", sa.String(120), nullable=False),
+    sa.Column("sounds_like_us", sa.Boolean, nullable=False),
+    sa.Column("marks", sa.JSON, nullable=False),  # tone/pacing/vocabulary/pronunciation: ok|off
+    sa.Column("note", sa.Text, nullable=False, default=""),  # encrypted
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("call_sid", "reviewer", name="uq_brand_review_once"),
+)

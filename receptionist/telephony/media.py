@@ -17,7 +17,9 @@ from typing import Any
 
 from receptionist.core.actions import Gather, Hangup, Say, Transfer, Voicemail
 from receptionist.core.events import DtmfPressed, NoInput, SpeechRecognized
+from receptionist.service import recordings
 from receptionist.speech.audio import b64_ulaw, frames, from_b64_ulaw
+from receptionist.speech.recorder import Recorder
 from receptionist.storage import calls as store
 from receptionist.telephony import twiml
 
@@ -41,7 +43,11 @@ def plan(outcome: Any, urls: twiml.Urls) -> dict[str, Any]:
             speak.append(action.prompt)
             gather = action
     leaves = any(isinstance(a, LEAVING) for a in outcome.actions)
+    transfer = next((a for a in outcome.actions if isinstance(a, Transfer)), None)
     return {
+        "consent": outcome.state.consent,
+        "escalation": outcome.state.escalation,
+        "handoff": transfer.handoff.target if transfer else None,
         "speak": speak,
         "expect": gather.expect if gather else None,
         "hints": list(gather.hints) if gather else [],
@@ -74,9 +80,10 @@ class Speaker(threading.Thread):
     session knows when Twilio has played, or dropped, everything it was sent.
     """
 
-    def __init__(self, tts: Any, send: Callable[[dict[str, Any]], None]) -> None:
+    def __init__(self, tts: Any, send: Callable[[dict[str, Any]], None],
+                 on_audio: Callable[[Any, str | None], None] | None = None) -> None:
         super().__init__(daemon=True, name="speaker")
-        self.tts, self.send = tts, send
+        self.tts, self.send, self.on_audio = tts, send, on_audio
         self.jobs: queue.Queue = queue.Queue()
         self.generation = 0
 
@@ -104,11 +111,15 @@ class Speaker(threading.Thread):
             generation, texts, mark, queued = job
             first = True
             for text in texts:
+                line: str | None = text
                 for chunk in self.tts.speak(text):
                     if generation != self.generation:
                         break
                     for frame in frames(chunk):
                         self.send({"event": "media", "media": {"payload": b64_ulaw(frame)}})
+                        if self.on_audio is not None:
+                            self.on_audio(frame, line)
+                            line = None
                     if first:
                         log.info("first reply audio %.0f ms after the decision",
                                  (time.perf_counter() - queued) * 1000)
@@ -123,7 +134,11 @@ class MediaSession:
                  on_turn: Callable[[str | None, list[str]], None] | None = None) -> None:
         self.rec, self.speech, self._send_raw, self.on_turn = rec, speech, send, on_turn
         self._lock = threading.Lock()
-        self.speaker = Speaker(speech.tts, self.send)
+        self.recorder = Recorder() if recordings.enabled(rec.settings, rec.service.crypt) \
+            else None
+        self.started_at = rec.clock()
+        self.speaker = Speaker(speech.tts, self.send,
+                               self.recorder.outbound if self.recorder else None)
         self.speaker.start()
         self.turns = speech.turn_taker()
         self.stream_sid = self.call_sid = ""
@@ -133,6 +148,7 @@ class MediaSession:
         self.leaving: str | None = None
         self.left_at: int | None = None
         self.digits, self.digit_at, self.num_digits = "", 0, None
+        self.escalation: str | None = None
         self.closed = False
 
     # ---- Twilio -> us -------------------------------------------------------------------
@@ -185,6 +201,8 @@ class MediaSession:
                 return
 
     def _frame(self, pcm: Any) -> None:
+        if self.recorder is not None:
+            self.recorder.inbound(pcm)
         if self.leaving is not None:
             self.left_at = (self.left_at or 0) + 20
             if self.left_at >= LEAVE_GRACE_MS:
@@ -196,6 +214,9 @@ class MediaSession:
             if kind == "barge_in":
                 self._clear()
             elif kind == "utterance":
+                if self.recorder is not None:
+                    self.recorder.note("caller", value.text,
+                                       at_ms=self.turns.now - self.turns.utterance_ms)
                 self._event(SpeechRecognized(at=self.rec.clock(), text=value.text,
                                              asr_confidence=value.confidence),
                             heard=value.text)
@@ -210,6 +231,8 @@ class MediaSession:
             self._clear()
         self.turns.disarm()
         collecting = self.turns.expect in DTMF_COLLECT or self.num_digits
+        if self.recorder is not None:
+            self.recorder.note("caller", "(keypad)")  # never the digits themselves
         if not collecting:
             self._event(DtmfPressed(at=self.rec.clock(), digits=digit))
             return
@@ -258,7 +281,24 @@ class MediaSession:
                  (time.perf_counter() - started) * 1000)  # no words in the log: they are PII
         if self.on_turn is not None:
             self.on_turn(heard, list(outcome_plan.get("speak") or []))
+        self._on_record(outcome_plan)
         self._follow(outcome_plan)
+
+    def _on_record(self, step: dict[str, Any]) -> None:
+        """Keep the recording's timeline; a refusal destroys the call's audio there and then."""
+        if self.recorder is None or self.recorder.off:
+            return
+        if step.get("consent") == "refused":
+            self.recorder.discard()
+            recordings.destroy(self.rec.engine, self.call_sid, "caller refused recording",
+                               self.rec.clock(), "caller")
+            log.info("call %s: the caller refused recording: none is kept", self.call_sid)
+            return
+        if step.get("escalation") and step["escalation"] != self.escalation:
+            self.escalation = step["escalation"]
+            self.recorder.note("escalation", step["escalation"])
+        if step.get("handoff"):
+            self.recorder.note("handoff", str(step["handoff"]))
 
     def _follow(self, step: dict[str, Any]) -> None:
         """Speak the plan's sentences, then listen (or leave the stream for the TwiML)."""
@@ -283,11 +323,22 @@ class MediaSession:
     def _clear(self) -> None:
         """Barge-in: stop the receptionist's audio now (Twilio echoes the pending marks)."""
         self.speaker.cancel()
+        if self.recorder is not None:
+            self.recorder.clear()
         self.send({"event": "clear"})
         log.info("call %s: barge-in, playback cleared", self.call_sid)
 
     def close(self) -> None:
-        """The socket is gone: release the recogniser, stop the speaker."""
+        """The socket is gone: release the recogniser, stop the speaker, keep the recording."""
         self.speaker.stop()
+        self.speaker.join(timeout=5)
         self.turns.close()
         self.closed = True
+        if self.recorder is not None and self.call_sid:
+            done = self.recorder.finish()
+            if done is not None:
+                try:
+                    recordings.keep(self.rec.engine, self.rec.service.crypt, self.call_sid,
+                                    "local", self.started_at, done.audio, done.events)
+                except Exception:  # noqa: BLE001 - the call is over; say so, lose nothing else
+                    log.exception("call %s: the recording could not be kept", self.call_sid)
