@@ -314,3 +314,121 @@ def test_chromium_plays_and_seeks_a_recording(dash_app, audio_caller, audio_serv
         assert "Log in" in browser.title
     finally:
         browser.quit()
+
+
+# ---- webhook mode: Twilio records, the callback is signed, the audio is fetched and sealed -----
+
+def _signed(client, path, form):
+    from twilio.request_validator import RequestValidator
+
+    from tests.conftest import TOKEN
+    signature = RequestValidator(TOKEN).compute_signature("http://localhost" + path, form)
+    return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+
+
+class FakeTwilioApi:
+    """Twilio's Recordings resource on a local port: serves one WAV, records what it was sent."""
+
+    def __init__(self, wav):
+        import http.server
+        import threading
+
+        self.requests = []
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _log(self):
+                api.requests.append((self.command, self.path, self.headers.get("Authorization")))
+
+            def do_GET(self):  # noqa: N802 - http.server's names
+                self._log()
+                self.send_response(200)
+                self.send_header("Content-Type", "audio/x-wav")
+                self.end_headers()
+                self.wfile.write(wav)
+
+            def do_DELETE(self):  # noqa: N802
+                self._log()
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _webhook_app(settings, nlu, clock, **overrides):
+    from dataclasses import replace
+
+    from receptionist.app import create_app
+    return create_app(replace(settings, **overrides), nlu=nlu, clock=clock, keyring=KEYRING)
+
+
+def _greet(client, sid):
+    form = {"CallSid": sid, "From": MARIA, "To": "+14135550100", "CallStatus": "ringing"}
+    return _signed(client, "/twilio/voice", form).get_data(True)
+
+
+def test_webhook_mode_records_with_twilio_and_seals_the_fetched_audio(settings, nlu, clock):
+    wav = recordings.wav_bytes(np.stack([tone(2000, 300), tone(2000, 700)], axis=1))
+    api = FakeTwilioApi(wav)
+    try:
+        app = _webhook_app(settings, nlu, clock, twilio_account_sid="AC" + "5" * 32,
+                           twilio_api_base=api.base)
+        client = app.test_client()
+        sid = "CA" + "7" * 32
+        assert '<Start><Recording channels="dual"' in _greet(client, sid)
+        url = f"{api.base}/2010-04-01/Accounts/AC{'5' * 32}/Recordings/RE{'1' * 32}"
+        form = {"CallSid": sid, "RecordingSid": "RE" + "1" * 32, "RecordingUrl": url,
+                "RecordingStatus": "completed", "RecordingDuration": "2"}
+        assert app.test_client().post("/twilio/recording", data=form).status_code == 403
+        assert _signed(client, "/twilio/recording", form).status_code == 200
+    finally:
+        api.close()
+    methods = [(m, p.rsplit(".", 1)[-1]) for m, p, _ in api.requests]
+    assert methods == [("GET", "wav"), ("DELETE", "json")]  # fetched, then deleted at Twilio
+    assert all(auth and auth.startswith("Basic ") for _, _, auth in api.requests)
+    with app.extensions["receptionist"].engine.connect() as conn:
+        audio, _ = recordings.load(conn, KEYRING, sid)
+        row = conn.execute(sa.select(tables.recordings)).one()
+    assert audio.shape == (16000, 2) and row.source == "twilio" and row.audio.startswith(SEAL)
+
+
+def test_webhook_mode_without_credentials_keeps_the_recording_address(settings, nlu, clock):
+    app = _webhook_app(settings, nlu, clock)
+    client = app.test_client()
+    sid = "CA" + "8" * 32
+    _greet(client, sid)
+    form = {"CallSid": sid, "RecordingSid": "RE" + "2" * 32,
+            "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE2",
+            "RecordingStatus": "completed", "RecordingDuration": "31"}
+    assert _signed(client, "/twilio/recording", form).status_code == 200
+    with app.extensions["receptionist"].engine.connect() as conn:
+        row = conn.execute(sa.select(tables.recordings)).one()
+    assert (row.status, row.twilio_sid, row.duration_ms, row.audio) == (
+        "remote", "RE" + "2" * 32, 31000, None)
+
+
+def test_webhook_mode_stops_twilio_recording_at_a_refusal_and_keeps_nothing(settings, nlu,
+                                                                             clock):
+    app = _webhook_app(settings, nlu, clock)
+    client = app.test_client()
+    sid = "CA" + "9" * 32
+    _greet(client, sid)
+    form = {"CallSid": sid, "SpeechResult": "no recording please", "Confidence": "0.9"}
+    doc = _signed(client, "/twilio/gather?turn=0", form).get_data(True)
+    assert '<Stop><Recording name="call" /></Stop>' in doc
+    done = {"CallSid": sid, "RecordingSid": "RE" + "3" * 32,
+            "RecordingUrl": "https://api.twilio.com/x", "RecordingStatus": "completed"}
+    assert _signed(client, "/twilio/recording", done).status_code == 200
+    with app.extensions["receptionist"].engine.connect() as conn:
+        held = conn.execute(sa.select(tables.recordings).where(
+            tables.recordings.c.status != "deleted")).all()
+    assert held == []

@@ -22,6 +22,8 @@ def test_greeting_is_exact_twiml_with_speech_and_dtmf_gather(app):
     assert response.mimetype == "text/xml"
     assert response.get_data(as_text=True) == (
         '<?xml version="1.0" encoding="UTF-8"?><Response>'
+        '<Start><Recording channels="dual" name="call" recordingStatusCallback='
+        '"/twilio/recording" recordingStatusCallbackEvent="completed" /></Start>'
         '<Gather action="/twilio/gather?turn=0" actionOnEmptyResult="true" '
         'hints="appointment, reschedule, cancel, hours, directions, parking, insurance, bill, '
         'message, person" input="speech dtmf" language="en-US" method="POST" '

@@ -40,6 +40,7 @@ class Settings:
     auto_migrate: bool = False  # workers never migrate; ephemeral databases (tests) may
     record_calls: bool = True  # both sides, sealed with the data key, unless the caller refuses
     twilio_account_sid: str = ""  # with the auth token: fetch Twilio's recordings (webhook mode)
+    twilio_api_base: str = "https://api.twilio.com"  # recordings are fetched only from here
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -70,5 +71,6 @@ class Settings:
             "auto_migrate": _env("RECEPTIONIST_AUTO_MIGRATE") == "1",
             "record_calls": _env("RECORD_CALLS", "1") != "0",
             "twilio_account_sid": _env("TWILIO_ACCOUNT_SID"),
+            "twilio_api_base": _env("TWILIO_API_BASE", base.twilio_api_base).rstrip("/"),
         }
         return replace(cls(**values), **overrides)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from twilio.twiml.voice_response import VoiceResponse
+from twilio.twiml.voice_response import Recording, VoiceResponse
 
 from receptionist.core.actions import Gather, Hangup, Say, Transfer, Voicemail
 
@@ -25,13 +25,24 @@ class Urls:
     dial_timeout: int = 20
 
 
+RECORDING_NAME = "call"  # the call recording's name, so <Stop><Recording> can end it
+
+
 def render(actions: list[Any], handoff_ids: dict[int, int], urls: Urls,
-           spoken: bool = False) -> str:
+           spoken: bool = False, record: str | None = None) -> str:
     """Turn actions into one TwiML document.
 
     `spoken`: the sentences were already played over a media stream; render only the rest.
+    `record`: "stop" ends the call's recording first (a refusal); any other value starts a
+    two-channel recording of the call whose status Twilio posts to that URL.
     """
     vr = VoiceResponse()
+    if record == "stop":
+        vr.stop().append(Recording(name=RECORDING_NAME))
+    elif record:
+        vr.start().recording(channels="dual", recording_status_callback=record,
+                             recording_status_callback_event="completed",
+                             name=RECORDING_NAME)
     for index, action in enumerate(actions):
         if spoken and isinstance(action, Say | Gather):
             continue

@@ -26,7 +26,7 @@ from receptionist.core.events import (
 )
 from receptionist.service.calls import Outcome
 from receptionist.storage import calls as store
-from receptionist.telephony import media, twiml
+from receptionist.telephony import media, remote, twiml
 from receptionist.telephony.stream import stream_url
 
 bp = Blueprint("voice", __name__, url_prefix="/twilio")
@@ -106,7 +106,8 @@ def _handle(sid: str, event: Any, turn: int | None = None) -> Response:
             plans[seq] = media.plan(outcome, rec.urls(seq))
             return twiml.connect_stream(stream_url(rec, request.host_url),
                                         f"/twilio/connect?stream={seq}", seq)
-        return twiml.render(outcome.actions, outcome.handoff_ids, rec.urls(seq))
+        return twiml.render(outcome.actions, outcome.handoff_ids, rec.urls(seq),
+                            record=_recording(rec, event, outcome))
 
     body = rec.service.handle(sid, event, render, key=_key(), turn=turn)
     for seq, plan in plans.items():
@@ -114,6 +115,40 @@ def _handle(sid: str, event: Any, turn: int | None = None) -> Response:
             store.remember_request(conn, media.stream_key(sid, seq), sid, json.dumps(plan),
                                    rec.service.crypt)
     return _xml(body)
+
+
+def _recording(rec: Any, event: Any, outcome: Outcome) -> str | None:
+    """Webhook mode: Twilio records the call from the greeting on, and stops at a refusal."""
+    if rec.settings.speech_mode != "twilio" or not rec.settings.record_calls:
+        return None
+    if outcome.state.decision.startswith("consent refused"):
+        return "stop"
+    if isinstance(event, CallStarted) and outcome.state.consent != "refused":
+        return "/twilio/recording"
+    return None
+
+
+@bp.post("/recording")
+def recording() -> Response:
+    """Twilio's recording status callback: fetch the audio into the sealed store, or note it.
+
+    With TWILIO_ACCOUNT_SID (and the auth token) the WAV is fetched with the REST API's HTTP
+    authentication and sealed; otherwise the recording's SID and URL are kept. A call whose
+    caller refused recording keeps nothing (and Twilio's copy is deleted where credentials
+    allow).
+    """
+
+    def build() -> Response:
+        sid = _sid()
+        if _form("RecordingStatus", False) not in ("", "completed"):
+            return _xml(twiml.empty())
+        rsid, url = _form("RecordingSid"), _form("RecordingUrl", limit=1000)
+        duration = _form("RecordingDuration", False)
+        rec = _app()
+        remote.arrived(rec, sid, rsid, url, int(duration) if duration.isdigit() else 0)
+        return _xml(twiml.empty())
+
+    return _guarded(build)
 
 
 def _guarded(build: Any) -> Response:
