@@ -18,6 +18,7 @@ from receptionist.config.bundle import read_bundle
 from receptionist.config.settings import Settings
 from receptionist.core.errors import ConfigError, ReceptionistError
 from receptionist.core.world import World
+from receptionist.dashboard import brand as _brand_pages  # noqa: F401 - and these
 from receptionist.dashboard import recordings as _recording_pages  # noqa: F401 - and these
 from receptionist.dashboard import shadow as _shadow_pages  # noqa: F401 - routes join the bp
 from receptionist.dashboard import testcall as _test_call_page  # noqa: F401 - and these

@@ -16,7 +16,11 @@ import logging
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+
 from integrations.sql import SqlIntegrations
+from receptionist.core.engine import REFUSAL
+from receptionist.service import recordings
 from receptionist.speech.audio import frames, from_b64_ulaw
 from shadow_mode import store as shadow_store
 from shadow_mode.replay import ShadowCall
@@ -35,6 +39,12 @@ class ShadowSession:
         self.call: ShadowCall | None = None
         self.closed = False
         self.pilot = rec.settings.shadow_pilot
+        compliance = rec.world.compliance
+        self.record = bool(recordings.enabled(rec.settings, rec.service.crypt) and compliance
+                           and compliance.recording_notice_on_line
+                           and compliance.recording_disclosure.strip())
+        self.tracks: dict[str, list[Any]] = {"caller": [], "staff": []}
+        self.lines: list[dict[str, Any]] = []
 
     @contextmanager
     def _read_only(self) -> Any:
@@ -68,16 +78,38 @@ class ShadowSession:
 
     def _frame(self, speaker: str, pcm: Any) -> None:
         ear = self.ears[speaker]
+        if self.record:
+            self.tracks[speaker].append(pcm)
         for kind, value in ear.frame(pcm, playing=False):
             if kind != "utterance" or self.call is None:
                 continue
             t = ear.now / 1000
+            if self.record:
+                self._note(speaker, value.text, ear.now - ear.utterance_ms)
             if speaker == "staff":
                 self.call.staff_said(value.text, t)
                 continue
             decision = self.call.caller_said(value.text, t)
             log.info("shadow %s at %.1fs: intent %s -> %s (escalation %s)", self.call.call_id, t,
                      decision.get("intent"), decision.get("decision"), decision.get("escalation"))
+
+    def _note(self, speaker: str, text: str, at_ms: int) -> None:
+        if speaker == "caller" and REFUSAL.search(text):
+            self.record, self.tracks, self.lines = False, {"caller": [], "staff": []}, []
+            log.info("shadowed call: the caller refused recording; none is kept")
+            return
+        self.lines.append({"at_ms": max(0, at_ms), "who": speaker, "text": text})
+
+    def _keep_recording(self, call_id: str) -> None:
+        caller, staff = (np.concatenate(t) if t else np.zeros(0, np.int16)
+                         for t in (self.tracks["caller"], self.tracks["staff"]))
+        audio = np.zeros((max(len(caller), len(staff)), 2), np.int16)
+        audio[:len(caller), 0], audio[:len(staff), 1] = caller, staff
+        if len(audio):
+            recordings.keep(self.rec.engine, self.rec.service.crypt, call_id, "shadow",
+                            self.rec.clock(), audio, sorted(self.lines,
+                                                            key=lambda e: e["at_ms"]),
+                            check_consent=False)
 
     def finish(self) -> dict[str, Any] | None:
         """The call ended: store what the AI would have done."""
@@ -92,6 +124,8 @@ class ShadowSession:
         result = self.call.end(t) | {"live": True}
         with self.rec.engine.begin() as conn:
             shadow_store.save(conn, self.pilot, [result], self.rec.service.crypt)
+        if self.record:
+            self._keep_recording(result["call_id"])
         log.info("shadowed call %s stored in pilot %s: %s, escalation %s, would contain %s",
                  result["call_id"], self.pilot, result["call_type"], result["escalation"],
                  result["would_contain"])

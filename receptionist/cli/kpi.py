@@ -15,7 +15,7 @@ from typing import Any
 from receptionist.cli.common import audit_access, context
 from receptionist.core.state import contained
 from receptionist.dashboard.auth import add_user
-from receptionist.rollout import charts, kpi, qa
+from receptionist.rollout import brand, charts, kpi, qa
 from receptionist.storage import db, tables
 from receptionist.storage.crypto import load_keyring
 
@@ -153,12 +153,14 @@ def report_cmd(args: argparse.Namespace) -> int:
                    "kpis": rows, "per_intent": intents, "per_intent_weekly": weekly,
                    "intent_coverage": covered, "crm_write_back_s": kpi.crm_freshness_s(conn),
                    "qa_reviews": kpi.qa_summary(conn),
+                   "brand_voice_weekly": brand.weekly(conn),
+                   "brand_voice_gate": brand.gate(conn),
                    "day_90": kpi.recommendation(rows, contained)}
         audit_access(conn, "kpi report")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(json.dumps(summary, indent=1, default=str))
     (args.out / "report.html").write_text(_html(summary))
-    for name in ("kpis", "per_intent", "per_intent_weekly", "qa_reviews"):
+    for name in ("kpis", "per_intent", "per_intent_weekly", "qa_reviews", "brand_voice_weekly"):
         _csv(args.out / f"{name}.csv", summary[name] or [])
     print(_text(summary))
     print(f"written: {args.out}/report.html, report.json, kpis.csv, per_intent.csv, "
@@ -183,6 +185,11 @@ def _text(s: dict[str, Any]) -> str:
     d = s["day_90"]
     for q in s["qa_reviews"]:
         lines.append(f"QA {q['period']}: {q['reviews']} reviews, {q['pass_rate']:.0%} passed")
+    for b in s["brand_voice_weekly"]:
+        lines.append(f"brand voice {b['week']}: {b['sounds_like_us']}/{b['reviews']} sound like "
+                     f"the practice; off: " + ", ".join(f"{m} {b[m + '_off']}"
+                                                       for m in brand.MARKS))
+    lines += s["brand_voice_gate"] or ["brand-voice audit of the first 50 calls: passed"]
     lines.append(f"day-90 recommendation: {d['recommendation'].upper()} (containment "
                  f"{_fmt(d['containment'])}, intent coverage {_fmt(s['intent_coverage'])})")
     return "\n".join(lines)
@@ -207,6 +214,11 @@ def _html(s: dict[str, Any]) -> str:
                       f"<td>{r['handoff_rate']:.0%}</td><td>{r['completion_quality']:.0%}</td>"
                       "</tr>" for r in s["per_intent"])
     d = s["day_90"]
+    brand_rows = "".join(
+        f"<tr><td>{e(b['week'])}</td><td>{b['sounds_like_us']}/{b['reviews']}</td>"
+        + "".join(f"<td>{b[m + '_off']}</td>" for m in brand.MARKS) + "</tr>"
+        for b in s["brand_voice_weekly"])
+    gate = e("; ".join(s["brand_voice_gate"]) or "the first 50 recorded calls passed")
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>KPI report</title>
 <style>body{{font-family:sans-serif;max-width:960px;margin:2em auto}}td,th{{padding:3px 8px;
 border-bottom:1px solid #ddd}}</style></head><body><h1>Executive summary</h1>
@@ -218,5 +230,8 @@ Containment {_fmt(d['containment'])}; intent coverage {_fmt(s['intent_coverage']
 <th>post-launch</th><th>90-day target</th><th></th></tr>{rows}</table>
 <h2>QA reviews</h2><p>{e(', '.join(f"{q['period']}: {q['reviews']} reviewed, "
 f"{q['pass_rate']:.0%} passed" for q in s['qa_reviews']) or 'none yet')}</p>
+<h2>Brand voice: "would this come from our front office?"</h2><p>Pilot audit: {gate}.</p>
+<table><tr><th>week</th><th>sound like us</th><th>tone off</th><th>pacing off</th>
+<th>vocabulary off</th><th>pronunciation off</th></tr>{brand_rows}</table>
 <h2>Per call type and language</h2><table><tr><th>call type</th><th>language</th><th>calls</th>
 <th>containment</th><th>handoffs</th><th>completed</th></tr>{intents}</table></body></html>"""

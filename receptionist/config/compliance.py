@@ -64,6 +64,9 @@ class ComplianceSettings(Strict):
     baa_required: bool = True
     baa: Baa = Baa()
     recording_disclosure: str = ""
+    # Live shadow mode records the front desk's call only when the practice's own line tells
+    # callers that calls may be recorded (its phone system or greeting): set this when it does.
+    recording_notice_on_line: bool = False
     two_party_consent_states: tuple[str, ...] = ()
     retention: Retention = Retention()
     encryption_at_rest: Literal["aes-256-gcm"] = "aes-256-gcm"

@@ -10,8 +10,8 @@ from flask import current_app, session, url_for
 
 from receptionist.storage import recordings
 
-WHO = {"caller": "Caller", "receptionist": "Receptionist", "escalation": "Escalation",
-       "handoff": "Handoff"}
+WHO = {"caller": "Caller", "receptionist": "Receptionist", "staff": "Front desk",
+       "escalation": "Escalation", "handoff": "Handoff"}
 
 
 def token_for(call_sid: str) -> str:

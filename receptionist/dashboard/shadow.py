@@ -8,6 +8,7 @@ from flask import current_app, flash, g, redirect, request, url_for
 
 from receptionist.core.escalation import ALWAYS
 from receptionist.dashboard.auth import needs
+from receptionist.dashboard.playback import player
 from receptionist.dashboard.views import bp, page
 from shadow_mode import store
 
@@ -26,10 +27,11 @@ def shadow() -> Any:
         pilots = store.pilots(conn)
         name = name or (pilots[0][0] if pilots else "")
         calls = store.load(conn, name, rec.service.crypt) if name else []
+        players = {c["call_id"]: player(conn, rec.service.crypt, c["call_id"]) for c in calls}
     call_types = sorted(f.flow for f in rec.world.flows.call_types()) + ["out_of_scope"]
     reasons = list(ALWAYS) + sorted(n for n in rec.world.matrix.categories if n not in ALWAYS)
     return page("shadow.html", "Shadow pilot", pilots=pilots, name=name, calls=calls,
-                call_types=call_types, reasons=reasons)
+                call_types=call_types, reasons=reasons, players=players)
 
 
 @bp.post("/shadow/<call_id>")

