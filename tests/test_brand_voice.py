@@ -237,3 +237,16 @@ def test_live_shadow_records_the_front_desk_call_only_under_the_lines_notice(
     assert row.source == "shadow" and audio.shape[1] == 2
     assert np.abs(audio[:, 0]).max() > 3000 and np.abs(audio[:, 1]).max() > 3000  # both sides
     assert [e["who"] for e in events][:2] == ["staff", "caller"]
+
+
+def test_the_qa_queue_plays_each_sampled_calls_recording(app, clock):
+    engine = app.extensions["receptionist"].engine
+    [sid] = recorded_calls(engine, 1, clock() - timedelta(hours=2))
+    day = clock().date()
+    rita, vera = app.test_client(), app.test_client()
+    login(rita, "rita")
+    login(vera, "vera")
+    path = f"/dashboard/qa?launch={day - timedelta(days=3)}&day={day}"
+    page = rita.get(path).get_data(True)
+    assert sid in page and re.search(r'<audio[^>]*\ssrc="/dashboard/calls/' + sid, page)
+    assert "<audio" not in vera.get(path).get_data(True)  # viewers see the queue, not audio

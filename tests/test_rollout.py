@@ -4,6 +4,7 @@ import shutil
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
@@ -12,17 +13,18 @@ from integrations.sql import appointments, contacts
 from receptionist.app import create_app
 from receptionist.config.bundle import read_bundle
 from receptionist.config.settings import ROOT
-from receptionist.rollout import readiness
+from receptionist.rollout import brand, readiness
 from receptionist.rollout import stages as rollout
 from receptionist.rollout.lifecycle import current_stages, promote, scaffold
 from receptionist.rollout.stages import RolloutRefused
 from receptionist.service.world import load_world
 from receptionist.simulation.caller import Caller, flask_transport
 from receptionist.simulation.coverage import coverage
+from receptionist.storage import recordings
 from receptionist.storage.db import make_engine, to_db
 from receptionist.storage.migrate import upgrade
 from receptionist.storage.tables import calls, flow_bundles
-from tests.conftest import TOKEN, rows
+from tests.conftest import KEYRING, TOKEN, rows
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -60,6 +62,15 @@ def make_ready(conn, tree):
     conn.execute(contacts.insert().values(first_name="Ann", last_name="Lee", phone="+14135550111",
                                           email="ann@example.com", balance_cents=0,
                                           last_interaction_at=to_db(NOW), created_at=to_db(NOW)))
+    # the front-office lead listened to the first 50 recorded pilot calls: they sound like us
+    for i in range(brand.FIRST_CALLS):
+        sid, at = f"CP{i:030d}", NOW - timedelta(days=200, hours=i)
+        conn.execute(calls.insert().values(sid=sid, caller="+1", called="",
+                                           started_at=to_db(at), status="completed", state={},
+                                           version=1, updated_at=to_db(at)))
+        recordings.save(conn, KEYRING, sid, "local", at, np.zeros((80, 2), np.int16), [])
+        brand.review(conn, sid, "front office lead", sounds_like_us=True,
+                     marks=dict.fromkeys(brand.MARKS, "ok"))
 
 
 def test_a_call_type_that_is_not_live_is_out_of_scope(app, caller, db):
@@ -96,6 +107,7 @@ def test_going_live_is_refused_until_readiness_is_green(tree, engine):
     message = str(refused.value)
     assert "BAA is not recorded as signed" in message and "Stakeholder sign-off" in message
     assert "Call-type inventory" in message
+    assert "brand-voice audit: 0 of the first 50 recorded pilot calls reviewed" in message
 
 
 def test_a_new_live_call_type_waits_thirty_days_after_the_last(tree, engine):

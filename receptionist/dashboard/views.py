@@ -220,7 +220,7 @@ def qa_queue() -> Any:
         done = {r.call_sid: r.passed for r in conn.execute(sa.select(qa.qa_reviews).where(
             qa.qa_reviews.c.period == period))}
         can_review = ROLES.index(g.user["role"]) >= ROLES.index("reviewer")
-        players = {c.call_sid: player(conn, rec.service.crypt, c.call_sid)
+        players = {c["call_sid"]: player(conn, rec.service.crypt, c["call_sid"])
                    for c in sample} if can_review else {}
     return page("qa_queue.html", "QA queue", period=period, sample=sample, done=done,
                 can_review=can_review, players=players)

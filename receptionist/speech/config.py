@@ -63,7 +63,8 @@ GREETINGS = {  # the voice page's two presets for the opening line
     "efficient": "{practice.name}, this is the virtual receptionist; ask for a person any "
                  "time. How can I help?",
 }
-BUNDLED_VOICES: dict[str, dict[str, Any]] = {  # what ships with the packages: Piper's joe voice, espeak-ng's accents
+# what ships with the packages: Piper's joe voice, espeak-ng's accents
+BUNDLED_VOICES: dict[str, dict[str, Any]] = {
     "piper": {"engine": "piper", "model": None},
     "espeak-ng:en-us": {"engine": "espeak-ng", "espeak_voice": "en-us"},
     "espeak-ng:en-gb": {"engine": "espeak-ng", "espeak_voice": "en-gb"},
