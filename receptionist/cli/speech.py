@@ -90,6 +90,7 @@ def audio_call(args: argparse.Namespace, scripts: list[tuple[str, list[str]]],
 
 
 def _print_audio_call(result: Any, print_call: Any) -> None:
+    print(f"call {result.call_sid} ({result.call_ms / 1000:.1f} s of audio)")
     for turn in result.turns:
         if turn.get("caller") is not None:
             ms = turn.get("voice_to_voice_ms")

@@ -72,7 +72,7 @@ class AudioCallResult:
         return {"call_sid": self.call_sid, "turns": self.turns, "outcome": self.outcome,
                 "audio": {"voice_to_voice_ms": [round(x, 1) for x in lat],
                           "p50_ms": round(statistics.median(lat), 1) if lat else None,
-                          "barge_ins": self.barge_ins,
+                          "barge_ins": self.barge_ins, "call_ms": self.call_ms,
                           "after_stream": _verbs(self.twiml_after_stream)}}
 
 
