@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +45,7 @@ from receptionist.telephony.voice import bp as voice_bp
 from receptionist.telephony.voice import utc_now
 
 log = logging.getLogger("receptionist")
+RESERVATION_S = 10.0  # an admitted call's stream opens within this (Twilio connects in < 1 s)
 MAX_REQUEST_BYTES = 64 * 1024  # Twilio's forms and the dashboard's are far smaller: 413 above
 
 
@@ -57,6 +60,36 @@ class Receptionist:
     fingerprint: str = ""
     checked_at: float = 0.0
     speech: Any = None  # receptionist.speech.config.Speech in SPEECH_MODE=local
+    streams: int = 0  # Media Streams being served by this process now
+    _reserved: deque[float] = field(default_factory=deque)  # admitted, stream not yet open
+    _streams_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def admit(self) -> bool:
+        """Reserve a stream for a new call; False when this process is at MAX_STREAMS.
+
+        A reservation lasts until the call's stream opens, or RESERVATION_S if it never does.
+        """
+        with self._streams_lock:
+            now = time.monotonic()
+            while self._reserved and now - self._reserved[0] > RESERVATION_S:
+                self._reserved.popleft()
+            limit = self.settings.max_streams
+            if limit and self.streams + len(self._reserved) >= limit:
+                return False
+            self._reserved.append(now)
+            return True
+
+    def stream_opened(self) -> None:
+        """A Media Stream started (it takes its call's reservation)."""
+        with self._streams_lock:
+            if self._reserved:
+                self._reserved.popleft()
+            self.streams += 1
+
+    def stream_closed(self) -> None:
+        """A Media Stream ended."""
+        with self._streams_lock:
+            self.streams = max(0, self.streams - 1)
 
     def refresh(self, every: float = 2.0) -> None:
         """Reload the flow bundle when its files changed (a rollback, an edit).
@@ -164,7 +197,7 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
     if (settings.speech_mode == "local" or settings.shadow_mode) and speech is None:
         speech = build_speech(settings, world, settings.asr_engine or None)
     app = Flask(__name__)
-    app.extensions["receptionist"] = Receptionist(
+    app.extensions["receptionist"] = rec = Receptionist(
         settings, world, engine, service, clock,
         fingerprint=rollout.digest(read_bundle(settings.flows_dir)),
         checked_at=time.monotonic(),
@@ -185,6 +218,7 @@ def create_app(settings: Settings | None = None, *, nlu: NluEngine | None = None
                        database=engine.dialect.name,
                        rasa=nlu_state() if nlu_state else None,
                        speech=dict(mode=settings.speech_mode, **(
-                           speech.describe() if settings.speech_mode == "local" else {})))
+                           speech.describe() if settings.speech_mode == "local" else {}),
+                           streams=rec.streams, max_streams=settings.max_streams or None))
 
     return app

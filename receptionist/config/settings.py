@@ -38,6 +38,7 @@ class Settings:
     scenarios_dir: Path = ROOT / "scenarios"
     seed_demo_data: bool = False  # demo patients only when asked (tests, scenarios)
     auto_migrate: bool = False  # workers never migrate; ephemeral databases (tests) may
+    max_streams: int = 0  # local speech: calls served at once per process (0: no limit)
     record_calls: bool = True  # both sides, sealed with the data key, unless the caller refuses
     twilio_account_sid: str = ""  # with the auth token: fetch Twilio's recordings (webhook mode)
     twilio_api_base: str = "https://api.twilio.com"  # recordings are fetched only from here
@@ -70,6 +71,7 @@ class Settings:
             "seed_demo_data": _env("SEED_DEMO_DATA") == "1",
             "auto_migrate": _env("RECEPTIONIST_AUTO_MIGRATE") == "1",
             "record_calls": _env("RECORD_CALLS", "1") != "0",
+            "max_streams": int(_env("MAX_STREAMS", "0") or 0),
             "twilio_account_sid": _env("TWILIO_ACCOUNT_SID"),
             "twilio_api_base": _env("TWILIO_API_BASE", base.twilio_api_base).rstrip("/"),
         }

@@ -11,6 +11,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import soxr
 
 RATE = 8000  # Twilio Media Streams: 8 kHz mono µ-law
 FRAME_MS = 20
@@ -45,18 +46,21 @@ def pcm_to_ulaw(samples: np.ndarray) -> bytes:
 
 
 def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """Resample int16 audio; downsampling low-passes first so nothing aliases."""
+    """Resample int16 audio with libsoxr (band-limited: no aliasing down, no images up)."""
     if rate_in == rate_out or len(samples) == 0:
         return samples.astype(np.int16)
-    x = samples.astype(np.float32)
-    if rate_out < rate_in:
-        cutoff = 0.45 * rate_out / rate_in
-        taps = np.arange(-48, 49)
-        kernel = 2 * cutoff * np.sinc(2 * cutoff * taps) * np.hamming(len(taps))
-        x = np.convolve(x, kernel / kernel.sum(), mode="same")
-    positions = np.arange(int(len(x) * rate_out / rate_in)) * (rate_in / rate_out)
-    y = np.interp(positions, np.arange(len(x)), x)
-    return np.clip(np.round(y), -32768, 32767).astype(np.int16)
+    return soxr.resample(np.asarray(samples, dtype=np.int16), rate_in, rate_out, quality="HQ")
+
+
+class Upsampler:
+    """8 -> 16 kHz for a stream of 20 ms frames, with the filter state carried across frames."""
+
+    def __init__(self, rate_in: int = RATE, rate_out: int = 16000) -> None:
+        self._stream = soxr.ResampleStream(rate_in, rate_out, 1, dtype="int16", quality="HQ")
+
+    def __call__(self, pcm: np.ndarray, last: bool = False) -> np.ndarray:
+        """The resampled audio so far (the filter's delay is flushed when `last`)."""
+        return self._stream.resample_chunk(np.asarray(pcm, dtype=np.int16), last=last)
 
 
 def frames(samples: np.ndarray, size: int = FRAME_SAMPLES) -> list[np.ndarray]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -14,7 +15,9 @@ import yaml
 from receptionist.config.bundle import settings_file
 from receptionist.core.errors import ConfigError
 from receptionist.core.escalation import ALWAYS
+from receptionist.speech import MissingPackage
 from receptionist.speech.domain import clean, corpus, expand
+from receptionist.speech.refine import PROMPTS, STEERED, Refined, Whisper
 from receptionist.speech.sphinx import SphinxAsr, default_cache
 from receptionist.speech.tts import build_tts
 from receptionist.speech.turns import TurnConfig, TurnTaker
@@ -23,7 +26,7 @@ from receptionist.speech.vosk_asr import VoskAsr
 log = logging.getLogger("receptionist.speech")
 CALIBRATION = "Hello, I would like to make an appointment for a cleaning next week, please."
 VOICE_KEYS = {"engine", "model", "espeak_voice", "rate", "sentence_pause_ms", "lexicon"}
-ASR_KEYS = {"engine", "decoders"}
+ASR_KEYS = {"engine", "decoders", "refine"}
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,8 @@ class VoiceSettings:
     """The contents of flows/voice.yaml."""
     voice: dict[str, Any] = field(default_factory=lambda: {"engine": "piper"})
     turns: TurnConfig = TurnConfig()
-    asr: dict[str, Any] = field(default_factory=lambda: {"engine": "auto", "decoders": 2})
+    asr: dict[str, Any] = field(default_factory=lambda: {"engine": "auto", "decoders": 2,
+                                                         "refine": list(STEERED)})
 
 
 def load_voice_settings(path: Path) -> VoiceSettings:
@@ -53,8 +57,11 @@ def load_voice_settings(path: Path) -> VoiceSettings:
         raise ConfigError(str(path), "voice.engine must be piper or espeak-ng")
     if asr.get("engine", "auto") not in ("auto", "vosk", "pocketsphinx"):
         raise ConfigError(str(path), "asr.engine must be auto, vosk or pocketsphinx")
+    refine = asr.get("refine", list(STEERED))
+    if not isinstance(refine, list) or not set(refine) <= set(PROMPTS):
+        raise ConfigError(str(path), f"asr.refine must list steps among {sorted(PROMPTS)}")
     return VoiceSettings({"engine": "piper", **voice}, TurnConfig(**turns),
-                         {"engine": "auto", "decoders": 2, **asr})
+                         {"engine": "auto", "decoders": 2, **asr, "refine": refine})
 
 
 GREETINGS = {  # the voice page's two presets for the opening line
@@ -136,6 +143,8 @@ def build_speech(settings: Any, world: Any, engine: str | None = None) -> Speech
     """Load the recogniser and the voice; log which are in use."""
     vs = load_voice_settings(settings_file(settings.flows_dir, "voice.yaml"))
     asr = build_asr(settings, world, engine or vs.asr["engine"], int(vs.asr["decoders"]))
+    if vs.asr["refine"]:
+        asr = with_second_pass(asr, tuple(vs.asr["refine"]), world)
     tts = voice_from(vs.voice)
     if hasattr(asr, "calibrate"):
         asr.calibrate(np.concatenate(list(tts.speak(CALIBRATION))))
@@ -149,6 +158,24 @@ def escalation_phrases(world: Any) -> list[str]:
     """What the always-escalate categories listen for, spelled out (for grammars)."""
     return [clean(p) for name in ALWAYS if (cat := world.matrix.get(name))
             for pattern in cat.patterns for p in expand(pattern)]
+
+
+def with_second_pass(asr: Any, steps: tuple[str, ...], world: Any) -> Any:
+    """Add the Whisper second pass on these steps, if faster-whisper and its model load."""
+    try:
+        whisper = shared_whisper()
+    except (MissingPackage, OSError, RuntimeError) as exc:
+        log.warning("ASR second pass is OFF (%s): phone numbers, dates of birth and names rely "
+                    "on %s alone", exc, asr.name)
+        return asr
+    people = tuple(p.name for p in list(world.profile.providers) + list(world.profile.staff))
+    return Refined(asr, whisper, steps, names=people)
+
+
+@functools.cache
+def shared_whisper() -> Whisper:
+    """One Whisper model per process."""
+    return Whisper()
 
 
 def build_asr(settings: Any, world: Any, engine: str = "auto", decoders: int = 2) -> Any:

@@ -26,6 +26,7 @@ class TurnConfig:
     """Endpointing and barge-in settings (`turn_taking:` in flows/voice.yaml)."""
 
     end_silence_ms: int = 500
+    number_end_silence_ms: int = 1000  # phone numbers and dates: people pause between groups
     early_end_ms: int = 200
     start_speech_ms: int = 100
     barge_in_ms: int = 200
@@ -45,6 +46,9 @@ COMPLETE = {
                        r"|[a-z]+ \d{1,2}(st|nd|rd|th))\b"),
     "phone": re.compile(r"\d{10}"),
 }
+
+
+NUMBERS = ("phone", "digits", "dob")  # said in groups; the streaming partials are not trusted
 
 
 def completes(expect: str | None, partial: str) -> bool:
@@ -155,8 +159,10 @@ class TurnTaker:
             self.silence_run, self.last_voice_at = 0, self.now
         else:
             self.silence_run += FRAME_MS
-        done = (self.silence_run >= self.cfg.end_silence_ms
-                or (self.silence_run >= self.cfg.early_end_ms
+        numbers = self.expect in NUMBERS
+        done = (self.silence_run >= (self.cfg.number_end_silence_ms if numbers
+                                     else self.cfg.end_silence_ms)
+                or (self.silence_run >= self.cfg.early_end_ms and not numbers
                     and completes(self.expect, self.partial))
                 or self.utterance_ms >= self.cfg.max_utterance_ms)
         if done:

@@ -149,6 +149,7 @@ class MediaSession:
         self.left_at: int | None = None
         self.digits, self.digit_at, self.num_digits = "", 0, None
         self.escalation: str | None = None
+        self.counted = False
         self.closed = False
 
     # ---- Twilio -> us -------------------------------------------------------------------
@@ -187,6 +188,9 @@ class MediaSession:
     def begin(self, call_sid: str, stream_sid: str, first: dict[str, Any]) -> None:
         """The stream is up: say what the call's last webhook decided, then listen."""
         self.call_sid, self.stream_sid = call_sid, stream_sid
+        if hasattr(self.rec, "stream_opened") and not self.counted:
+            self.rec.stream_opened()
+            self.counted = True
         log.info("call %s: stream %s started", call_sid, stream_sid)
         self._follow(first)
 
@@ -334,6 +338,9 @@ class MediaSession:
         self.speaker.join(timeout=5)
         self.turns.close()
         self.closed = True
+        if self.counted:
+            self.rec.stream_closed()
+            self.counted = False
         if self.recorder is not None and self.call_sid:
             done = self.recorder.finish()
             if done is not None:

