@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from receptionist.speech import Hypothesis, MissingPackage
-from receptionist.speech.audio import Upsampler, resample
+from receptionist.speech.audio import interpolate
 from receptionist.speech.numbers import normalise
 
 log = logging.getLogger("receptionist.speech")
@@ -98,7 +98,7 @@ class SphinxAsr:
         decoder = self._pool.get()
         try:
             decoder.start_utt()
-            decoder.process_raw(resample(audio, 8000, 16000).tobytes(), False, True)
+            decoder.process_raw(interpolate(audio).tobytes(), False, True)
             decoder.end_utt()
             self.cmn = decoder.get_cmn()
         finally:
@@ -110,15 +110,12 @@ class SphinxRecognition:
 
     def __init__(self, decoder, pool: queue.Queue, channel: dict[str, Any]) -> None:
         self.decoder, self.pool, self.frames, self.channel = decoder, pool, 0, channel
-        self.upsample = Upsampler()
         decoder.set_cmn(channel["cmn"])  # this call's channel estimate, not another call's
         decoder.start_utt()
 
     def accept(self, pcm: np.ndarray) -> str:
         """Feed 8 kHz audio; every 100 ms, return the partial hypothesis."""
-        up = self.upsample(pcm)
-        if len(up):  # the resampler's filter delay: the first frame may give nothing yet
-            self.decoder.process_raw(up.tobytes(), False, False)
+        self.decoder.process_raw(interpolate(pcm).tobytes(), False, False)
         self.frames += 1
         if self.frames % PARTIAL_EVERY:
             return ""
@@ -128,9 +125,6 @@ class SphinxRecognition:
     def finish(self) -> Hypothesis:
         """End the utterance; the decoder goes back to the pool."""
         try:
-            tail = self.upsample(np.zeros(0, np.int16), last=True)
-            if len(tail):
-                self.decoder.process_raw(tail.tobytes(), False, False)
             self.decoder.end_utt()
             self.channel["cmn"] = self.decoder.get_cmn()
             hyp = self.decoder.hyp()
