@@ -141,3 +141,23 @@ def test_a_streamed_call_holds_a_slot_only_while_its_stream_is_open(audio_caller
 
 def test_real_voice_files_are_where_the_readme_says():
     assert len(list(Path(FSDD).glob(f"*_{HELD_OUT}_*.wav"))) == 500
+
+
+def test_fixed_prompts_are_rendered_at_start_up(speech):
+    import time
+
+    from receptionist.core.templates import names
+    from receptionist.service.world import load_world
+    from receptionist.speech.config import fixed_lines
+    from receptionist.speech.tts import SENTENCE, apply_lexicon
+
+    world = load_world(ROOT / "flows", ROOT / "nlu_data")
+    lines = fixed_lines(world)
+    assert any(line.startswith("This call may be recorded") for line in lines)
+    assert "What's the best number to call you back on? You can say 'this number'." in lines
+    assert all(not names(line) for line in lines)  # nothing that depends on the call
+    first = [SENTENCE.split(apply_lexicon(line, speech.tts.lexicon))[0] for line in lines]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and any(speech.tts.cache.get(s) is None for s in first):
+        time.sleep(0.5)
+    assert all(speech.tts.cache.get(s) is not None for s in first)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -15,6 +17,7 @@ import yaml
 from receptionist.config.bundle import settings_file
 from receptionist.core.errors import ConfigError
 from receptionist.core.escalation import ALWAYS
+from receptionist.core.templates import names, render
 from receptionist.speech import MissingPackage
 from receptionist.speech.domain import clean, corpus, expand
 from receptionist.speech.refine import PROMPTS, STEERED, Refined, Whisper
@@ -139,6 +142,44 @@ def reload_voice(speech: Speech, flows_dir: Path) -> None:
     log.warning("voice settings reloaded: TTS %s (voice %s)", speech.tts.name, speech.tts.voice)
 
 
+def fixed_lines(world: Any) -> list[str]:
+    """Every sentence the receptionist says that does not depend on the call.
+
+    The opening (disclosure and greeting), its own conversation lines, flow prompts and
+    closings, and the escalation matrix's lines, with the practice's names filled in.
+    """
+    context = {"practice": world.practice}
+    found = [" ".join(filter(None, [world.disclosure, world.conversation.greeting]))]
+    found += [v for k, v in world.conversation.model_dump().items()
+              if isinstance(v, str) and k != "version"]
+    for flow in world.flows.flows.values():
+        for step in flow.steps:
+            found += [getattr(step, k, None) or "" for k in ("prompt", "reprompt", "say")]
+    found += [c.say for c in world.matrix.categories.values() if getattr(c, "say", None)]
+    return sorted({render(t, context) for t in found
+                   if t and templates_only_practice(t)})
+
+
+def templates_only_practice(text: str) -> bool:
+    """Whether a template needs nothing but the practice's names."""
+    return names(text) <= {"practice"}
+
+
+def warm(tts: Any, lines: list[str]) -> threading.Thread:
+    """Synthesise the fixed lines into the voice's cache, in the background (start-up)."""
+    def run() -> None:
+        started = time.perf_counter()
+        for text in lines:
+            for _ in tts.speak(text):
+                pass
+        log.info("voice: %d fixed lines pre-rendered in %.1f s", len(lines),
+                 time.perf_counter() - started)
+
+    thread = threading.Thread(target=run, daemon=True, name="tts-warm")
+    thread.start()
+    return thread
+
+
 def build_speech(settings: Any, world: Any, engine: str | None = None) -> Speech:
     """Load the recogniser and the voice; log which are in use."""
     vs = load_voice_settings(settings_file(settings.flows_dir, "voice.yaml"))
@@ -149,6 +190,7 @@ def build_speech(settings: Any, world: Any, engine: str | None = None) -> Speech
     if hasattr(asr, "calibrate"):
         asr.calibrate(np.concatenate(list(tts.speak(CALIBRATION))))
     speech = Speech(asr, tts, vs.turns)
+    warm(tts, fixed_lines(world))
     log.warning("local speech: ASR %(asr)s (model %(asr_model)s), TTS %(tts)s (voice %(voice)s)",
                 speech.describe())
     return speech
