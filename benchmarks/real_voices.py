@@ -25,6 +25,7 @@ yes/no (synthetic) exact. Held-out figures first.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import statistics
@@ -50,7 +51,8 @@ from receptionist.speech.refine import ATTEMPTS, Refined, Whisper  # noqa: E402
 from receptionist.speech.tts import EspeakTts, PiperTts  # noqa: E402
 
 TODAY = date(2026, 12, 1)
-FSDD = ROOT.parent / "shared" / "data" / "real-voices" / "fsdd"
+FSDD = Path(os.environ.get("REAL_VOICES_DIR")
+            or ROOT.parent / "shared" / "data" / "real-voices" / "fsdd")
 DEV, HELD_OUT = ("jackson", "george"), ("lucas",)
 WORDS = "zero one two three four five six seven eight nine".split()
 DOBS = [("March third nineteen eighty five", "1985-03-03"),
