@@ -42,3 +42,20 @@ def test_a_callback_number_said_in_words_is_taken_down(caller, db):
     assert result.outcome["disposition"] is not None, result.turns
     [ticket] = rows(db, tickets)
     assert "+14135550199" in str(ticket.data), result.turns
+
+
+def test_a_caller_who_pauses_mid_number_is_asked_for_the_rest(caller, db):
+    result = caller.call(["I'd like to leave a message for Dr. Lee", "John Smith",
+                          "six one seven two zero", "nine three three four six",
+                          "my crown feels loose", "no"], caller="+14135550142")
+    assert result.turns[3]["receptionist"] == "I have 6 1 7, 2 0. And the rest?", result.turns
+    [ticket] = rows(db, tickets)
+    assert "+16172093346" in str(ticket.data), result.turns
+
+
+def test_a_caller_who_starts_the_number_again_is_not_glued_to_the_first_try(caller, db):
+    result = caller.call(["I'd like to leave a message for Dr. Lee", "John Smith",
+                          "six one seven", "six one seven two zero nine three three four six",
+                          "my crown feels loose", "no"], caller="+14135550142")
+    [ticket] = rows(db, tickets)
+    assert "+16172093346" in str(ticket.data), result.turns

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from receptionist.core import sentiment
 from receptionist.core.actions import Action, Gather, Hangup, RunAction, Say, Voicemail
@@ -211,6 +212,11 @@ def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
         return
     parsed = parse(current, text, nlu, digits=dtmf.digits if dtmf else None,
                    profile=world.profile, now=at, caller=st.caller)
+    if not parsed.ok and current.type == "phone":
+        parsed = _rest_of_number(world, st, current, text, dtmf, at, out)
+        if parsed is None:
+            return
+    st.partial_number = ""
     if parsed.ok:
         st.slots[current.collect] = parsed.value
         st.attempts = 0
@@ -239,6 +245,26 @@ def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
         + _without_thanks(render(current.prompt, context)))
     st.decision = f"reask {current.collect}"
     ask(st, out, again, current.hints, current.type)
+
+
+def _rest_of_number(world: World, st: CallState, current: Any, text: str,
+                    dtmf: DtmfPressed | None, at: datetime, out: Actions) -> Any:
+    """A caller who paused mid-number: keep the digits so far and wait for the rest.
+
+    Returns the parse of the digits so far plus these (None when the receptionist asked for
+    the rest). People say numbers in groups and pause; the turn can end in the middle.
+    """
+    got = dtmf.digits if dtmf else re.sub(r"\D", "", text)
+    joined = st.partial_number + got
+    whole = parse(current, joined, None, digits=joined if dtmf else None,
+                  profile=world.profile, now=at, caller=st.caller)
+    if whole.ok or not got or len(joined) >= 10:
+        return whole
+    st.partial_number = joined
+    st.decision = f"partial {current.collect}: {len(joined)} digits so far"
+    grouped = ", ".join(" ".join(g) for g in (joined[:3], joined[3:6], joined[6:]) if g)
+    ask(st, out, f"I have {grouped}. And the rest?", current.hints, current.type)
+    return None
 
 
 def _without_thanks(prompt: str) -> str:

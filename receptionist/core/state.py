@@ -26,6 +26,7 @@ class CallState(BaseModel):
     call_types: list[str] = Field(default_factory=list)
     slots: dict[str, Any] = Field(default_factory=dict)
     attempts: int = 0
+    partial_number: str = ""  # digits of a phone number said so far, when the caller paused
     visits: dict[str, int] = Field(default_factory=dict)  # times each flow step was reached
     misunderstood: int = 0
     silences: int = 0

@@ -46,7 +46,7 @@ ATTEMPTS: dict[str, list[tuple[str | None, int]]] = {
     "name": [("My name is {names}.", 1)],
 }
 PROMPTS = ATTEMPTS  # the steps that can be steered (flows/voice.yaml `asr.refine`)
-DEADLINE_S = 1.5  # wait this long for the second pass, then keep the streaming result
+DEADLINE_S = 2.0  # wait this long for the second pass, then take its best answer so far
 MAX_QUEUE = 4  # more utterances waiting than this: the server is overloaded, skip the pass
 
 
@@ -93,16 +93,17 @@ class Whisper:
             return None
         done: Future = Future()
         tries = attempts or [(prompt, 1)]
-        self._jobs.put((audio, tries, accept, done, time.monotonic() + deadline_s))
+        best: list[str] = []  # each attempt's text, as it comes
+        self._jobs.put((audio, tries, accept, done, best, time.monotonic() + deadline_s))
         try:
             return done.result(timeout=deadline_s)
         except FutureTimeout:
             self.skipped += 1
-            return None
+            return best[0] if best else None  # the first attempt, if it finished in time
 
     def _run(self) -> None:
         while True:
-            audio, tries, accept, done, until = self._jobs.get()
+            audio, tries, accept, done, best, until = self._jobs.get()
             if time.monotonic() > until or not done.set_running_or_notify_cancel():
                 continue  # its caller has moved on: do not spend the cores on it
             try:
@@ -110,6 +111,7 @@ class Whisper:
                 text = ""
                 for prompt, beam in tries:
                     text = self._text(x, prompt, beam)
+                    best.append(text)
                     if accept is None or accept(text) or time.monotonic() > until:
                         break
                 done.set_result(text)

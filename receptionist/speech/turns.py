@@ -65,7 +65,9 @@ class VoiceActivity:
 
         self.vad = Vad(mode, 8000, FRAME_MS / 1000)
         self.margin = margin_db
-        self.levels: deque[float] = deque(maxlen=150)  # the last 3 s
+        # the last 6 s: a caller saying a phone number talks for 5-7 s with short gaps, and a
+        # shorter window let the "floor" climb to their voice and cut them off mid-number
+        self.levels: deque[float] = deque(maxlen=300)
         self.floor, self.count = -90.0, 0
 
     def __call__(self, pcm: np.ndarray) -> bool:
@@ -74,7 +76,7 @@ class VoiceActivity:
         self.levels.append(level)
         self.count += 1
         if self.count % 10 == 0:  # the floor moves slowly: re-estimate it every 200 ms
-            self.floor = float(np.percentile(self.levels, 15))
+            self.floor = float(np.percentile(self.levels, 10))
         if level < max(self.floor + self.margin, -55.0):
             return False
         return bool(self.vad.is_speech(pcm.astype(np.int16).tobytes()))
