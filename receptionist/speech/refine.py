@@ -44,6 +44,7 @@ ATTEMPTS: dict[str, list[tuple[str | None, int]]] = {
     "digits": [(DIGITS_PROMPT, 1), (WORDS_PROMPT, 1)],
     "dob": [("My date of birth is March 3rd, 1985.", 1), (None, 5)],
     "name": [("My name is {names}.", 1)],
+    "yes_no": [(None, 1)],  # not steered by default: pocketsphinx is fast and mostly right
 }
 PROMPTS = ATTEMPTS  # the steps that can be steered (flows/voice.yaml `asr.refine`)
 DEADLINE_S = 2.0  # wait this long for the second pass, then take its best answer so far
