@@ -129,10 +129,12 @@ def vosk_korean() -> dict | None:
     return row
 
 
-def start_server(token: str, db: Path, server: str) -> tuple[subprocess.Popen, str]:
+def start_server(token: str, db: Path, server: str,
+                 max_streams: int = 0) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = dict(os.environ, TWILIO_AUTH_TOKEN=token, DATABASE_URL=f"sqlite:///{db}",
-               SPEECH_MODE="local")
+               SPEECH_MODE="local", MAX_STREAMS=str(max_streams),
+               RECEPTIONIST_AUTO_MIGRATE="1")
     bin_dir = ROOT / ".venv" / "bin"
     if server == "gunicorn":  # as deployed: two processes, threads for the streams
         cmd = [str(bin_dir / "gunicorn"), "--workers", "2", "--threads", "16", "--bind",
@@ -157,19 +159,25 @@ def start_server(token: str, db: Path, server: str) -> tuple[subprocess.Popen, s
     raise SystemExit("server did not start")
 
 
-def latency(concurrency: list[int], calls_at_1: int, server: str) -> list[dict]:
+def latency(concurrency: list[int], calls_at_1: int, server: str,
+            max_streams: int = 0) -> list[dict]:
     from receptionist.simulation.audio_caller import AudioCaller, piper_voice
 
     token = secrets.token_hex(16)
     voice = piper_voice(0.95)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_server(token, Path(tmp) / "bench.sqlite3", server)
+        proc, url = start_server(token, Path(tmp) / "bench.sqlite3", server, max_streams)
         try:
-            def one(i: int) -> list[float]:
+            def one(i: int) -> dict:
                 number, lines = LATENCY_SCRIPTS[i % len(LATENCY_SCRIPTS)]
                 result = AudioCaller(url, token, voice=voice, realtime=True).call(lines, number)
-                return result.latencies_ms
+                asked = [t for t in result.turns if t.get("caller") is not None]
+                busy = bool(result.twiml_after_stream and not asked and not result.latencies_ms
+                            and "All our lines are busy" in result.twiml_after_stream)
+                return {"latencies": result.latencies_ms, "busy": busy,
+                        "silent": sum(t.get("voice_to_voice_ms") is None for t in asked
+                                      if not busy)}
 
             with ThreadPoolExecutor(max(concurrency)) as pool:  # warm-up: decoders, caches
                 list(pool.map(one, range(max(concurrency))))
@@ -177,14 +185,19 @@ def latency(concurrency: list[int], calls_at_1: int, server: str) -> list[dict]:
                 calls = n if n > 1 else calls_at_1
                 started = time.perf_counter()
                 with ThreadPoolExecutor(n) as pool:
-                    samples = [x for lat in pool.map(one, range(calls)) for x in lat]
-                q = statistics.quantiles(samples, n=20)
+                    done = list(pool.map(one, range(calls)))
+                samples = [x for d in done for x in d["latencies"]]
+                q = statistics.quantiles(samples, n=20) if len(samples) > 1 else samples * 19
                 row = {"server": server, "concurrent": n, "calls": calls, "turns": len(samples),
                        "p50_ms": statistics.median(samples), "p95_ms": q[18],
-                       "wall_s": time.perf_counter() - started}
+                       "to_front_desk": sum(d["busy"] for d in done),
+                       "turns_unanswered": sum(d["silent"] for d in done),
+                       "max_streams": max_streams, "wall_s": time.perf_counter() - started}
                 rows.append(row)
-                print(f"  {server}, {n:2} concurrent: {len(samples)} turns, voice-to-voice p50 "
-                      f"{row['p50_ms']:.0f} ms, p95 {row['p95_ms']:.0f} ms", flush=True)
+                print(f"  {server}, {n:2} concurrent (MAX_STREAMS={max_streams or 'none'}): "
+                      f"{len(samples)} turns, voice-to-voice p50 {row['p50_ms']:.0f} ms, p95 "
+                      f"{row['p95_ms']:.0f} ms; {row['to_front_desk']} calls to the front desk; "
+                      f"{row['turns_unanswered']} turns unanswered", flush=True)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -201,6 +214,8 @@ def main() -> None:
                    choices=["serve", "gunicorn"],
                    help="receptionist serve (one process) and/or gunicorn (2 workers)")
     p.add_argument("--json", type=Path, help="also write the figures here")
+    p.add_argument("--max-streams", type=int, default=0,
+                   help="MAX_STREAMS for the server (0: no limit)")
     args = p.parse_args()
     out: dict = {}
     if not args.skip_accuracy:
@@ -229,7 +244,8 @@ def main() -> None:
     if not args.skip_latency:
         print("voice-to-voice latency (real-time callers over the Media Stream):")
         out["latency"] = [row for server in args.server
-                          for row in latency(args.concurrency, args.calls_at_1, server)]
+                          for row in latency(args.concurrency, args.calls_at_1, server,
+                                             args.max_streams)]
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import threading
@@ -166,17 +167,30 @@ def templates_only_practice(text: str) -> bool:
 
 
 def warm(tts: Any, lines: list[str]) -> threading.Thread:
-    """Synthesise the fixed lines into the voice's cache, in the background (start-up)."""
+    """Synthesise the fixed lines into the voice's cache, in the background (start-up).
+
+    It stops between sentences when the process exits: onnxruntime aborts a process whose
+    interpreter shuts down while it is synthesising.
+    """
+    stop = threading.Event()
+
     def run() -> None:
         started = time.perf_counter()
         for text in lines:
             for _ in tts.speak(text):
-                pass
+                if stop.is_set():
+                    return
         log.info("voice: %d fixed lines pre-rendered in %.1f s", len(lines),
                  time.perf_counter() - started)
 
     thread = threading.Thread(target=run, daemon=True, name="tts-warm")
     thread.start()
+
+    def finish() -> None:
+        stop.set()
+        thread.join(timeout=10)
+
+    atexit.register(finish)
     return thread
 
 

@@ -14,6 +14,7 @@ result is used as it is, so an overloaded server answers a little less accuratel
 
 from __future__ import annotations
 
+import atexit
 import logging
 import queue
 import re
@@ -79,6 +80,7 @@ class Whisper:
         self.skipped = 0
         self._worker = threading.Thread(target=self._run, daemon=True, name="whisper")
         self._worker.start()
+        atexit.register(self.close)  # CTranslate2 aborts the process if torn down mid-exit
         log.info("ASR second pass: whisper tiny.en (%s), %d threads", self.model, threads)
 
     def transcribe(self, audio: np.ndarray, prompt: str | None = None,
@@ -102,9 +104,16 @@ class Whisper:
             self.skipped += 1
             return best[0] if best else None  # the first attempt, if it finished in time
 
+    def close(self) -> None:
+        """Stop the inference thread and free the model (at exit, or when done with it)."""
+        if self._worker.is_alive():
+            self._jobs.put(None)
+            self._worker.join(timeout=10)
+        self._whisper = None
+
     def _run(self) -> None:
-        while True:
-            audio, tries, accept, done, best, until = self._jobs.get()
+        while (job := self._jobs.get()) is not None:
+            audio, tries, accept, done, best, until = job
             if time.monotonic() > until or not done.set_running_or_notify_cancel():
                 continue  # its caller has moved on: do not spend the cores on it
             try:
