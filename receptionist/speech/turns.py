@@ -48,7 +48,7 @@ COMPLETE = {
 }
 
 
-NUMBERS = ("phone", "digits", "dob")  # said in groups; the streaming partials are not trusted
+NUMBERS = ("phone", "digits")  # said in groups with pauses; the streaming partials are not trusted
 
 
 def completes(expect: str | None, partial: str) -> bool:
