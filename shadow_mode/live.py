@@ -85,7 +85,7 @@ class ShadowSession:
                 continue
             t = ear.now / 1000
             if self.record:
-                self._note(speaker, value.text, ear.now - ear.utterance_ms)
+                self._note(speaker, value.text, ear.started_ms)
             if speaker == "staff":
                 self.call.staff_said(value.text, t)
                 continue
@@ -98,7 +98,7 @@ class ShadowSession:
             self.record, self.tracks, self.lines = False, {"caller": [], "staff": []}, []
             log.info("shadowed call: the caller refused recording; none is kept")
             return
-        self.lines.append({"at_ms": max(0, at_ms), "who": speaker, "text": text})
+        self.lines.append({"at_ms": at_ms, "who": speaker, "text": text})
 
     def _keep_recording(self, call_id: str) -> None:
         caller, staff = (np.concatenate(t) if t else np.zeros(0, np.int16)

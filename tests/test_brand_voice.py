@@ -21,8 +21,8 @@ from receptionist.simulation.audio_caller import espeak_voice
 from receptionist.simulation.server import LocalServer, shadow_call
 from receptionist.storage import db, recordings, tables
 from tests.conftest import KEYRING, TOKEN
+from tests.test_dashboard import PASSWORD, csrf, login
 
-PASSWORD = "correct horse battery"
 OK = dict.fromkeys(brand.MARKS, "ok")
 
 
@@ -56,19 +56,6 @@ def app(settings, nlu, clock, tree):
         for name, role in (("vera", "viewer"), ("rita", "reviewer"), ("adam", "admin")):
             add_user(conn, name, PASSWORD, role)
     return app
-
-
-def login(client, name):
-    page = client.get("/dashboard/login").get_data(True)
-    token = re.search(r'name="csrf" (?:value|content)="([^"]+)"', page).group(1)
-    client.post("/dashboard/login", data={"username": name, "password": PASSWORD,
-                                          "csrf": token})
-    return token
-
-
-def csrf(client, path):
-    return re.search(r'name="csrf" (?:value|content)="([^"]+)"',
-                     client.get(path).get_data(True)).group(1)
 
 
 def test_the_first_fifty_recorded_calls_gate_the_pilot(app, clock):

@@ -23,8 +23,8 @@ from receptionist.storage import calls as store
 from receptionist.storage import recordings, tables
 from receptionist.storage.crypto import SEAL, Keyring
 from tests.conftest import KEYRING
+from tests.test_dashboard import PASSWORD, login
 
-PASSWORD = "correct horse battery"
 MARIA = "+14135550123"
 MESSAGE = ["I'd like to leave a message for Doctor Patel", "Maria Lopez",
            "four one three five five five zero one two three",
@@ -225,13 +225,6 @@ def dash_app(stream_app, clock):
     return stream_app
 
 
-def _login(client, name):
-    page = client.get("/dashboard/login").get_data(True)
-    token = re.search(r'name="csrf" (?:value|content)="([^"]+)"', page).group(1)
-    client.post("/dashboard/login", data={"username": name, "password": PASSWORD,
-                                          "csrf": token})
-
-
 def _audio_url(client, sid):
     page = client.get(f"/dashboard/calls/{sid}").get_data(True)
     return re.search(r'<audio[^>]*\ssrc="([^"]+)"', page).group(1), page
@@ -240,7 +233,7 @@ def _audio_url(client, sid):
 def test_the_call_page_plays_the_recording_to_a_reviewer(dash_app, audio_caller):
     result = audio_caller().call(MESSAGE, caller=MARIA)
     rita = dash_app.test_client()
-    _login(rita, "rita")
+    login(rita, "rita")
     url, page = _audio_url(rita, result.call_sid)
     assert result.call_sid not in url.split("/recording/")[1]  # a private token, not the sid
     assert 'data-seek="' in page and 'class="caller"' in page and 'class="receptionist"' in page
@@ -260,11 +253,11 @@ def test_the_call_page_plays_the_recording_to_a_reviewer(dash_app, audio_caller)
     assert plays == ["rita"]  # one playback (the seek is part of it), named
 
     vera = dash_app.test_client()
-    _login(vera, "vera")
+    login(vera, "vera")
     assert vera.get(url).status_code == 403  # a viewer cannot fetch a recording
     assert vera.get(f"/dashboard/calls/{result.call_sid}").status_code == 403
     other = dash_app.test_client()
-    _login(other, "rita")  # the same reviewer in another session: the URL is not theirs
+    login(other, "rita")  # the same reviewer in another session: the URL is not theirs
     assert other.get(url).status_code == 404
     nobody = dash_app.test_client()
     response = nobody.get(url)

@@ -21,7 +21,7 @@ from receptionist.core.escalation import ALWAYS
 from receptionist.core.templates import names, render
 from receptionist.speech import MissingPackage
 from receptionist.speech.domain import clean, corpus, expand
-from receptionist.speech.refine import PROMPTS, STEERED, Refined, Whisper
+from receptionist.speech.refine import ATTEMPTS, STEERED, Refined, Whisper
 from receptionist.speech.sphinx import SphinxAsr, default_cache
 from receptionist.speech.tts import build_tts
 from receptionist.speech.turns import TurnConfig, TurnTaker
@@ -62,8 +62,8 @@ def load_voice_settings(path: Path) -> VoiceSettings:
     if asr.get("engine", "auto") not in ("auto", "vosk", "pocketsphinx"):
         raise ConfigError(str(path), "asr.engine must be auto, vosk or pocketsphinx")
     refine = asr.get("refine", list(STEERED))
-    if not isinstance(refine, list) or not set(refine) <= set(PROMPTS):
-        raise ConfigError(str(path), f"asr.refine must list steps among {sorted(PROMPTS)}")
+    if not isinstance(refine, list) or not set(refine) <= set(ATTEMPTS):
+        raise ConfigError(str(path), f"asr.refine must list steps among {sorted(ATTEMPTS)}")
     return VoiceSettings({"engine": "piper", **voice}, TurnConfig(**turns),
                          {"engine": "auto", "decoders": 2, **asr, "refine": refine})
 
@@ -158,12 +158,7 @@ def fixed_lines(world: Any) -> list[str]:
             found += [getattr(step, k, None) or "" for k in ("prompt", "reprompt", "say")]
     found += [c.say for c in world.matrix.categories.values() if getattr(c, "say", None)]
     return sorted({render(t, context) for t in found
-                   if t and templates_only_practice(t)})
-
-
-def templates_only_practice(text: str) -> bool:
-    """Whether a template needs nothing but the practice's names."""
-    return names(text) <= {"practice"}
+                   if t and names(t) <= {"practice"}})  # nothing from the call
 
 
 def warm(tts: Any, lines: list[str]) -> threading.Thread:

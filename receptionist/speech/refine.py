@@ -47,7 +47,6 @@ ATTEMPTS: dict[str, list[tuple[str | None, int]]] = {
     "name": [("My name is {names}.", 1)],
     "yes_no": [(None, 1)],  # not steered by default: pocketsphinx is fast and mostly right
 }
-PROMPTS = ATTEMPTS  # the steps that can be steered (flows/voice.yaml `asr.refine`)
 DEADLINE_S = 2.0  # wait this long for the second pass, then take its best answer so far
 MAX_QUEUE = 4  # more utterances waiting than this: the server is overloaded, skip the pass
 

@@ -180,6 +180,11 @@ class TurnTaker:
             return ("noise", None)
         return ("utterance", hyp)
 
+    @property
+    def started_ms(self) -> int:
+        """When the last utterance began, in audio time (its preroll included)."""
+        return max(0, self.now - self.utterance_ms)
+
     def close(self) -> None:
         """The stream ended mid-utterance: give the decoder back."""
         if self.recognition is not None:

@@ -78,36 +78,38 @@ def delete_older(conn: Connection, cutoff: datetime, now: datetime) -> int:
         deleted_at=db.to_db(now), deleted_reason="retention")).rowcount
 
 
-def load(conn: Connection, crypt: Keyring | None, call_sid: str
-         ) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """A call's whole recording, parts joined, and its timeline (times from the start)."""
-    kept = [p for p in parts(conn, call_sid) if p.status == "kept" and p.audio is not None]
-    if not kept:
-        raise NoRecording(f"no recording is held for call {call_sid}")
-    if crypt is None:
-        raise NoRecording("recordings need the data key: none is configured")
-    pieces, events, offset = [], [], 0
-    for part in kept:
-        audio = np.frombuffer(crypt.unseal(part.audio), dtype="<i2").reshape(-1, part.channels)
-        pieces.append(audio)
-        for event in crypt.decrypt_json(part.timeline) or []:
-            events.append({**event, "at_ms": event["at_ms"] + offset})
-        offset += len(audio) * 1000 // part.sample_rate
-    return np.concatenate(pieces), events
+def _held(conn: Connection, call_sid: str) -> list[Any]:
+    return [p for p in parts(conn, call_sid) if p.status == "kept" and p.audio is not None]
 
 
-def timeline(conn: Connection, crypt: Keyring | None, call_sid: str
-             ) -> tuple[int, list[dict[str, Any]]] | None:
-    """A call's recording length (ms) and timeline without opening the audio; None if none."""
-    kept = [p for p in parts(conn, call_sid) if p.status == "kept" and p.audio is not None]
-    if not kept or crypt is None:
-        return None
+def _joined_timeline(crypt: Keyring, kept: list[Any]) -> tuple[int, list[dict[str, Any]]]:
+    """The parts' timelines on one clock (each part starts where the one before ended)."""
     events, offset = [], 0
     for part in kept:
         for event in crypt.decrypt_json(part.timeline) or []:
             events.append({**event, "at_ms": event["at_ms"] + offset})
         offset += part.duration_ms
     return offset, events
+
+
+def load(conn: Connection, crypt: Keyring | None, call_sid: str
+         ) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """A call's whole recording, parts joined, and its timeline (times from the start)."""
+    kept = _held(conn, call_sid)
+    if not kept:
+        raise NoRecording(f"no recording is held for call {call_sid}")
+    if crypt is None:
+        raise NoRecording("recordings need the data key: none is configured")
+    audio = [np.frombuffer(crypt.unseal(p.audio), dtype="<i2").reshape(-1, p.channels)
+             for p in kept]
+    return np.concatenate(audio), _joined_timeline(crypt, kept)[1]
+
+
+def timeline(conn: Connection, crypt: Keyring | None, call_sid: str
+             ) -> tuple[int, list[dict[str, Any]]] | None:
+    """A call's recording length (ms) and timeline without opening the audio; None if none."""
+    kept = _held(conn, call_sid)
+    return _joined_timeline(crypt, kept) if kept and crypt is not None else None
 
 
 def wav_bytes(audio: np.ndarray, rate: int = RATE) -> bytes:

@@ -188,7 +188,7 @@ class MediaSession:
     def begin(self, call_sid: str, stream_sid: str, first: dict[str, Any]) -> None:
         """The stream is up: say what the call's last webhook decided, then listen."""
         self.call_sid, self.stream_sid = call_sid, stream_sid
-        if hasattr(self.rec, "stream_opened") and not self.counted:
+        if not self.counted:
             self.rec.stream_opened()
             self.counted = True
         log.info("call %s: stream %s started", call_sid, stream_sid)
@@ -220,7 +220,7 @@ class MediaSession:
             elif kind == "utterance":
                 if self.recorder is not None:
                     self.recorder.note("caller", value.text,
-                                       at_ms=self.turns.now - self.turns.utterance_ms)
+                                       at_ms=self.turns.started_ms)
                 self._event(SpeechRecognized(at=self.rec.clock(), text=value.text,
                                              asr_confidence=value.confidence),
                             heard=value.text)

@@ -12,6 +12,8 @@ from receptionist.core.actions import Gather, Hangup, Say, Transfer, Voicemail
 VOICE = {"voice": "Polly.Joanna", "language": "en-US"}
 APOLOGY = ("I'm sorry, something went wrong on our side. "
            "Let me transfer you to our front desk.")
+# a new call when every stream is taken: straight to a person, never a wait in silence
+BUSY = "Thank you for calling. All our lines are busy; connecting you to our front desk."
 
 
 @dataclass(frozen=True)
@@ -99,25 +101,14 @@ def whisper(text: str) -> str:
     return str(vr)
 
 
-def fallback(front_desk: str, spoken: bool = False) -> str:
+def fallback(front_desk: str, spoken: bool = False, say: str = APOLOGY) -> str:
     """The answer to any internal failure: apologise and transfer, never a 500 or silence.
 
-    `spoken`: the apology was already played over a media stream.
+    `spoken`: the apology was already played over a media stream. `say`: another line (BUSY).
     """
     vr = VoiceResponse()
     if not spoken:
-        vr.say(APOLOGY, **VOICE)
-    vr.dial(front_desk)
-    return str(vr)
-
-
-BUSY = "Thank you for calling. All our lines are busy; connecting you to our front desk."
-
-
-def busy(front_desk: str) -> str:
-    """A new call when every stream is taken: straight to a person, never a wait in silence."""
-    vr = VoiceResponse()
-    vr.say(BUSY, **VOICE)
+        vr.say(say, **VOICE)
     vr.dial(front_desk)
     return str(vr)
 

@@ -106,7 +106,7 @@ def _handle(sid: str, event: Any, turn: int | None = None) -> Response:
             if isinstance(event, CallStarted) and not rec.admit():
                 log.warning("call %s: %d streams already served (MAX_STREAMS): this caller goes "
                             "to the front desk", sid, rec.streams)
-                return twiml.busy(rec.front_desk())
+                return twiml.fallback(rec.front_desk(), say=twiml.BUSY)
             plans[seq] = media.plan(outcome, rec.urls(seq))
             return twiml.connect_stream(stream_url(rec, request.host_url),
                                         f"/twilio/connect?stream={seq}", seq)
