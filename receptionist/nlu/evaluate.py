@@ -53,12 +53,15 @@ def evaluate_escalation(engine: NluEngine, matrix: EscalationMatrix,
                         heldout: Path) -> dict[str, Any]:
     """Always-escalate recall per category, and false escalations, on the held-out sets.
 
+    Every set in `heldout` counts: `always_escalate*.yml` and `ordinary*.yml` (SOURCES.md says
+    how and when each was written).
+
     Each utterance goes through the engine (with its safety net, as the receptionist runs it)
     and the escalation matrix's detector, exactly as a caller's first turn would.
     """
     detector = Detector(matrix)
-    cases = load_training_data([heldout / "always_escalate.yml"]).examples
-    ordinary = load_training_data([heldout / "ordinary.yml"]).examples
+    cases = load_training_data(sorted(heldout.glob("always_escalate*.yml"))).examples
+    ordinary = load_training_data(sorted(heldout.glob("ordinary*.yml"))).examples
     per: dict[str, dict[str, Any]] = {}
     for case in cases:
         hit = detector.detect(case.text, engine.parse(case.text))
