@@ -118,7 +118,9 @@ def _caller_turn(world: World, st: CallState, event: SpeechRecognized | DtmfPres
     if st.phase in ("handoff", "voicemail", "ended"):
         st.decision = "ignored: call already handed over"
         return
-    hit = world.detector.detect(text, nlu, dtmf, answering=st.phase == "in_flow") \
+    spoken = event.spoken if isinstance(event, SpeechRecognized) else None
+    hit = world.detector.detect(text, nlu, dtmf, answering=st.phase == "in_flow",
+                                spoken=spoken) \
         or _negative(world, st)
     if hit:
         escalate(world, st, hit[0], hit[1], event.at, out)

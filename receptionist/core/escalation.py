@@ -40,6 +40,7 @@ class Category(Strict):
     patterns: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
     dtmf: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()  # spoken languages (ISO 639-1) identified in the audio
     route: Route
     say: str
     threshold: float | None = None  # for low_confidence / negative_sentiment
@@ -73,6 +74,14 @@ class NoInputPolicy(Strict):
                     "Please call us back anytime.")
 
 
+class SpokenLanguage(Strict):
+    """When the audio's language identification sends a caller to a language's category."""
+
+    english_below: float = Field(default=0.4, ge=0, le=1)  # P(English) under this: not English
+    # ... unless the English NLU understood the words; under this, whatever the NLU made of them
+    certain_below: float = Field(default=0.1, ge=0, le=1)
+
+
 class EscalationMatrix(Strict):
     """Every escalation category, validated against the practice's handoff targets."""
 
@@ -80,6 +89,7 @@ class EscalationMatrix(Strict):
     categories: dict[str, Category]
     fallback: Fallback
     no_input: NoInputPolicy = NoInputPolicy()
+    spoken_language: SpokenLanguage = SpokenLanguage()
 
     def ordered(self) -> list[tuple[str, Category]]:
         """Enabled categories, most urgent first."""
@@ -110,21 +120,27 @@ class Detector:
             for name, cat in matrix.ordered()
         }
         self._watched = frozenset(i for _, cat in matrix.ordered() for i in cat.intents)
+        self._languages = tuple(lang for _, cat in matrix.ordered() for lang in cat.languages)
 
     def detect(self, text: str | None, nlu: NluResult | None,
                dtmf: DtmfPressed | None = None, *,
-               answering: bool = False) -> tuple[str, str] | None:
+               answering: bool = False,
+               spoken: dict[str, float] | None = None) -> tuple[str, str] | None:
         """Return (category, why) for the most urgent category this turn triggers, or None.
 
         Keys, patterns and confident intents decide first, most urgent category first; only
         when none fires does the semantic safety net's strongest alert decide. While the caller
         is `answering` a question (a name, a date), the net listens only for the three
-        categories where a life may be at stake.
+        categories where a life may be at stake. `spoken`: the language identification of the
+        turn's audio, when there was one (local speech, the caller's first turns).
         """
+        foreign = self._foreign(spoken, nlu)
         for name, cat in self.matrix.ordered():
             if cat.threshold is not None or cat.after is not None:
                 continue  # turn-count categories are decided by the engine
             why = self._why(name, cat, text, nlu, dtmf)
+            if not why and foreign and foreign[0] in cat.languages:
+                why = foreign[1]
             if why:
                 return name, why
         alerts = [(score, name) for name, score in (nlu.alerts if nlu and text else ())
@@ -135,6 +151,29 @@ class Detector:
             score, name = max(alerts)
             return name, f"sounds like {name.replace('_', ' ')} (meaning, margin {score:+.2f})"
         return None
+
+    def _foreign(self, spoken: dict[str, float] | None, nlu: NluResult | None
+                 ) -> tuple[str, str] | None:
+        """(language, why) when the audio was not English and the English NLU did not follow.
+
+        An accented English caller whose words were understood stays in English, whatever the
+        language identification thought of the accent; only audio that is almost certainly not
+        English goes to a language line whatever the English recogniser made of it (its
+        nonsense can look like a booking).
+        """
+        if not spoken or not self._languages:
+            return None
+        english = spoken.get("en", 1.0)
+        policy = self.matrix.spoken_language
+        if english >= policy.english_below:
+            return None
+        if english >= policy.certain_below and nlu and nlu.intent \
+                and nlu.intent not in ("out_of_scope", "inform") \
+                and nlu.confidence >= CONFIDENTLY_OTHER:  # "inform": garbage often looks like it
+            return None
+        language = max(self._languages, key=lambda lang: spoken.get(lang, 0.0))
+        return language, (f"spoke {language} (language identification {language} "
+                          f"{spoken.get(language, 0.0):.2f}, English {english:.2f})")
 
     def _confidently_other(self, nlu: NluResult | None) -> bool:
         """The classifier is sure the caller wants something else (a message, a booking)."""

@@ -62,6 +62,7 @@ class SpeechRecognized(_Event):
     text: str
     asr_confidence: float | None = None
     nlu: NluResult | None = None
+    spoken: dict[str, float] = {}  # language -> probability, when the audio was identified
 
 
 class DtmfPressed(_Event):

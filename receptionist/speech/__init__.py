@@ -15,10 +15,14 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Hypothesis:
-    """What a recogniser heard: text (normalised for the NLU) and its confidence, if known."""
+    """What a recogniser heard: text (normalised for the NLU) and its confidence, if known.
+
+    `languages`: (language, probability) pairs when the spoken language was identified.
+    """
 
     text: str
     confidence: float | None = None
+    languages: tuple[tuple[str, float], ...] = ()
 
 
 class Recognition(Protocol):

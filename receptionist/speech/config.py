@@ -21,6 +21,7 @@ from receptionist.core.escalation import ALWAYS
 from receptionist.core.templates import names, render
 from receptionist.speech import MissingPackage
 from receptionist.speech.domain import clean, corpus, expand
+from receptionist.speech.language import Identified, LanguageId, model_dir
 from receptionist.speech.refine import ATTEMPTS, STEERED, Refined, Whisper
 from receptionist.speech.sphinx import SphinxAsr, default_cache
 from receptionist.speech.tts import build_tts
@@ -30,7 +31,7 @@ from receptionist.speech.vosk_asr import VoskAsr
 log = logging.getLogger("receptionist.speech")
 CALIBRATION = "Hello, I would like to make an appointment for a cleaning next week, please."
 VOICE_KEYS = {"engine", "model", "espeak_voice", "rate", "sentence_pause_ms", "lexicon"}
-ASR_KEYS = {"engine", "decoders", "refine"}
+ASR_KEYS = {"engine", "decoders", "refine", "language_id"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ class VoiceSettings:
     voice: dict[str, Any] = field(default_factory=lambda: {"engine": "piper"})
     turns: TurnConfig = TurnConfig()
     asr: dict[str, Any] = field(default_factory=lambda: {"engine": "auto", "decoders": 2,
-                                                         "refine": list(STEERED)})
+                                                         "refine": list(STEERED),
+                                                         "language_id": True})
 
 
 def load_voice_settings(path: Path) -> VoiceSettings:
@@ -64,8 +66,11 @@ def load_voice_settings(path: Path) -> VoiceSettings:
     refine = asr.get("refine", list(STEERED))
     if not isinstance(refine, list) or not set(refine) <= set(ATTEMPTS):
         raise ConfigError(str(path), f"asr.refine must list steps among {sorted(ATTEMPTS)}")
+    if not isinstance(asr.get("language_id", True), bool):
+        raise ConfigError(str(path), "asr.language_id must be true or false")
     return VoiceSettings({"engine": "piper", **voice}, TurnConfig(**turns),
-                         {"engine": "auto", "decoders": 2, **asr, "refine": refine})
+                         {"engine": "auto", "decoders": 2, "language_id": True, **asr,
+                          "refine": refine})
 
 
 GREETINGS = {  # the voice page's two presets for the opening line
@@ -126,7 +131,8 @@ class Speech:
     def describe(self) -> dict[str, str]:
         """Which engine and model are in use (logged at start-up, shown by /health)."""
         return {"asr": self.asr.name, "asr_model": self.asr.model, "tts": self.tts.name,
-                "voice": self.tts.voice}
+                "voice": self.tts.voice,
+                "language_id": getattr(self.asr, "language_model", None) or "off"}
 
 
 def voice_from(v: dict[str, Any]) -> Any:
@@ -195,13 +201,15 @@ def build_speech(settings: Any, world: Any, engine: str | None = None) -> Speech
     asr = build_asr(settings, world, engine or vs.asr["engine"], int(vs.asr["decoders"]))
     if vs.asr["refine"]:
         asr = with_second_pass(asr, tuple(vs.asr["refine"]), world)
+    if vs.asr["language_id"]:
+        asr = with_language_id(asr, world)
     tts = voice_from(vs.voice)
     if hasattr(asr, "calibrate"):
         asr.calibrate(np.concatenate(list(tts.speak(CALIBRATION))))
     speech = Speech(asr, tts, vs.turns)
     warm(tts, fixed_lines(world))
-    log.warning("local speech: ASR %(asr)s (model %(asr_model)s), TTS %(tts)s (voice %(voice)s)",
-                speech.describe())
+    log.warning("local speech: ASR %(asr)s (model %(asr_model)s), TTS %(tts)s (voice %(voice)s), "
+                "language identification %(language_id)s", speech.describe())
     return speech
 
 
@@ -221,6 +229,25 @@ def with_second_pass(asr: Any, steps: tuple[str, ...], world: Any) -> Any:
         return asr
     people = tuple(p.name for p in list(world.profile.providers) + list(world.profile.staff))
     return Refined(asr, whisper, steps, names=people)
+
+
+def with_language_id(asr: Any, world: Any) -> Any:
+    """Identify the language of each call's first turns, if the matrix routes any language."""
+    if not any(cat.languages for _, cat in world.matrix.ordered()):
+        return asr
+    try:
+        lid = shared_language_id()
+    except (MissingPackage, OSError, RuntimeError) as exc:
+        log.warning("spoken-language identification is OFF (%s): a caller who speaks no English "
+                    "is routed only by the words %s hears", exc, asr.name)
+        return asr
+    return Identified(asr, lid)
+
+
+@functools.cache
+def shared_language_id() -> LanguageId:
+    """One language-identification model per process."""
+    return LanguageId(model_dir(default_cache().parent))
 
 
 @functools.cache

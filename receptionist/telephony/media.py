@@ -222,7 +222,8 @@ class MediaSession:
                     self.recorder.note("caller", value.text,
                                        at_ms=self.turns.started_ms)
                 self._event(SpeechRecognized(at=self.rec.clock(), text=value.text,
-                                             asr_confidence=value.confidence),
+                                             asr_confidence=value.confidence,
+                                             spoken=dict(value.languages)),
                             heard=value.text)
             elif kind == "no_input":
                 self._event(NoInput(at=self.rec.clock()))
