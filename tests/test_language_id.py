@@ -23,13 +23,13 @@ def test_audio_that_is_not_english_goes_to_its_language_line(detector):
     hit = detector.detect("all when off the people at the", NOT_UNDERSTOOD, spoken=spanish)
     assert hit is not None and hit[0] == "language_spanish"
     assert "es 0.41" in hit[1] and "English 0.03" in hit[1]  # the why names the evidence
-    mandarin = {"en": 0.2, "es": 0.01, "zh": 0.6}
+    mandarin = {"en": 0.15, "es": 0.01, "zh": 0.6}
     assert detector.detect("why are the", NOT_UNDERSTOOD, spoken=mandarin)[0] == \
         "language_chinese"
 
 
 def test_an_accented_caller_who_was_understood_stays_in_english(detector):
-    accent = {"en": 0.16, "es": 0.3, "zh": 0.0}
+    accent = {"en": 0.16, "es": 0.3, "zh": 0.0}  # between the two thresholds
     understood = NluResult(text="", intent="book_appointment", confidence=0.93)
     assert detector.detect("i would like to make an appointment please", understood,
                            spoken=accent) is None
