@@ -59,6 +59,8 @@ def load_voice_settings(path: Path) -> VoiceSettings:
     _only(path, "asr", asr, ASR_KEYS)
     turns = raw.get("turn_taking") or {}
     _only(path, "turn_taking", turns, {f.name for f in fields(TurnConfig)})
+    if turns.get("vad", "silero") not in ("silero", "webrtc"):
+        raise ConfigError(str(path), "turn_taking.vad must be silero or webrtc")
     if voice.get("engine", "piper") not in ("piper", "espeak-ng"):
         raise ConfigError(str(path), "voice.engine must be piper or espeak-ng")
     if asr.get("engine", "auto") not in ("auto", "vosk", "pocketsphinx"):
@@ -131,7 +133,7 @@ class Speech:
     def describe(self) -> dict[str, str]:
         """Which engine and model are in use (logged at start-up, shown by /health)."""
         return {"asr": self.asr.name, "asr_model": self.asr.model, "tts": self.tts.name,
-                "voice": self.tts.voice,
+                "voice": self.tts.voice, "vad": self.turns.vad,
                 "language_id": getattr(self.asr, "language_model", None) or "off"}
 
 
@@ -209,7 +211,7 @@ def build_speech(settings: Any, world: Any, engine: str | None = None) -> Speech
     speech = Speech(asr, tts, vs.turns)
     warm(tts, fixed_lines(world))
     log.warning("local speech: ASR %(asr)s (model %(asr_model)s), TTS %(tts)s (voice %(voice)s), "
-                "language identification %(language_id)s", speech.describe())
+                "VAD %(vad)s, language identification %(language_id)s", speech.describe())
     return speech
 
 

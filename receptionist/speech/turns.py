@@ -1,7 +1,8 @@
 """Turn taking on a live audio stream, without I/O: when the caller started, stopped, interrupted.
 
-Voice activity comes from WebRTC's detector (pocketsphinx ships it) gated by loudness over the
-line's own noise floor, so steady background noise is not a caller. An utterance ends after
+Voice activity comes from Silero's neural detector (`speech/vad.py`) or WebRTC's (pocketsphinx
+ships it), gated by loudness over the line's own noise floor, so steady background noise is not a
+caller. An utterance ends after
 `end_silence_ms` of silence, or after only `early_end_ms` when the partial result already
 answers what the step expects ("yes", "nine am", a full date of birth). Caller speech while the
 receptionist is talking is a barge-in. Time is audio time (20 ms a frame), so a call replayed
@@ -32,8 +33,9 @@ class TurnConfig:
     barge_in_ms: int = 200
     no_input_ms: int = 6000
     max_utterance_ms: int = 15000
-    preroll_ms: int = 240
-    vad_mode: int = 3
+    preroll_ms: int = 500  # audio before the detected start: Silero decides ~200 ms late
+    vad: str = "silero"  # silero | webrtc (benchmarks/vad.py compares them)
+    vad_mode: int = 3  # WebRTC's aggressiveness
     noise_margin_db: float = 6.0
     barge_in: bool = True
 
@@ -82,6 +84,15 @@ class VoiceActivity:
         return bool(self.vad.is_speech(pcm.astype(np.int16).tobytes()))
 
 
+def voice_activity(cfg: TurnConfig) -> Any:
+    """The configured detector for one call: Silero (fewer false barge-ins in noise) or WebRTC."""
+    if cfg.vad == "silero":
+        from receptionist.speech.vad import SileroActivity
+
+        return SileroActivity(margin_db=cfg.noise_margin_db)
+    return VoiceActivity(cfg.vad_mode, cfg.noise_margin_db)
+
+
 class TurnTaker:
     """Feed it every inbound frame; it says when something the call engine must hear happened.
 
@@ -92,7 +103,7 @@ class TurnTaker:
     def __init__(self, asr: AsrEngine, config: TurnConfig | None = None,
                  vad: Any = None) -> None:
         self.asr, self.cfg = asr, config or TurnConfig()
-        self.vad = vad or VoiceActivity(self.cfg.vad_mode, self.cfg.noise_margin_db)
+        self.vad = vad or voice_activity(self.cfg)
         self.preroll: deque[np.ndarray] = deque(maxlen=max(1, self.cfg.preroll_ms // FRAME_MS))
         self.now = 0  # audio time in ms
         self.expect: str | None = None
