@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from receptionist.config.nlu_data import load_training_data
 from receptionist.core.escalation import Detector
 from receptionist.nlu.minilm import shared_encoder
 from receptionist.service.world import load_world
@@ -83,5 +84,9 @@ def test_nlu_evaluate_reports_escalation_recall_per_category(tmp_path, semantic_
     assert set(escalation["categories"]) == {"safety", "mental_health", "minors_vulnerable",
                                              "legal_complaint", "human_request"}
     assert 0 <= escalation["false_escalation_rate"] <= 1
-    assert "| safety | 16 |" in done.stdout and "false escalations on ordinary requests" in \
-        done.stdout
+    held_out = load_training_data(sorted((ROOT / "nlu_data" / "heldout").glob(
+        "always_escalate*.yml"))).examples  # every held-out set counts
+    safety = sum(e.intent == "safety" for e in held_out)
+    assert safety > 16 and escalation["categories"]["safety"]["cases"] == safety
+    assert f"| safety | {safety} |" in done.stdout and "false escalations on ordinary requests" \
+        in done.stdout
