@@ -124,11 +124,12 @@ class Speech:
     asr: Any
     tts: Any
     turns: TurnConfig
-    vad: Callable[[], Any] | None = None  # a voice activity detector per call; None: WebRTC
+    vad: Callable[[], Any] | None = None  # a detector per call; None: turn_taking.vad's
 
-    def turn_taker(self) -> TurnTaker:
-        """Turn taking for one side of one call."""
-        return TurnTaker(self.asr, self.turns, vad=self.vad() if self.vad else None)
+    def turn_taker(self, understood: Callable[[str], bool] | None = None) -> TurnTaker:
+        """Turn taking for one side of one call (`understood`: may a free request end early?)."""
+        return TurnTaker(self.asr, self.turns, vad=self.vad() if self.vad else None,
+                         understood=understood)
 
     def describe(self) -> dict[str, str]:
         """Which engine and model are in use (logged at start-up, shown by /health)."""

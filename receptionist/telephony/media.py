@@ -28,6 +28,8 @@ LEAVING = (Transfer, Voicemail, Hangup)
 DTMF_COLLECT = ("dob", "phone", "digits")
 DTMF_PAUSE_MS = 2000
 LEAVE_GRACE_MS = 30000
+UNDERSTOOD = 0.9  # NLU confidence at which a free request may end after a short pause
+UNSURE = ("out_of_scope", "inform", "affirm", "deny", "greet")  # no request in them yet
 
 
 def plan(outcome: Any, urls: twiml.Urls) -> dict[str, Any]:
@@ -140,7 +142,7 @@ class MediaSession:
         self.speaker = Speaker(speech.tts, self.send,
                                self.recorder.outbound if self.recorder else None)
         self.speaker.start()
-        self.turns = speech.turn_taker()
+        self.turns = speech.turn_taker(understood=self._understood)
         self.stream_sid = self.call_sid = ""
         self.turn = "0"
         self.marks: list[str] = []
@@ -265,6 +267,15 @@ class MediaSession:
     def _on_stop(self, message: dict[str, Any]) -> None:
         log.info("call %s: stream %s stopped", self.call_sid, self.stream_sid)
         self.closed = True
+
+    def _understood(self, partial: str) -> bool:
+        """Early end of a free request: the NLU is already sure what the caller wants."""
+        try:
+            result = self.rec.service.nlu.parse(partial)
+        except Exception:  # noqa: BLE001 - the ordinary endpointing still ends the turn
+            return False
+        return bool(result.intent) and result.intent not in UNSURE \
+            and result.confidence >= UNDERSTOOD
 
     # ---- us -> the engine -> Twilio -------------------------------------------------------
     def _event(self, event: Any, heard: str | None = None) -> None:
