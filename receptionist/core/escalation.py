@@ -77,9 +77,9 @@ class NoInputPolicy(Strict):
 class SpokenLanguage(Strict):
     """When the audio's language identification sends a caller to a language's category."""
 
-    # P(English) under this: not English. 0.2 kept English turns misrouted under 1 % on the
-    # benchmark's voices (benchmarks/language_id.py; 0.4 routed 4 more of 72 other-language
-    # callers and misrouted 2.8 % of English turns, most of them real accented digit strings)
+    # P(English) under this: not English. On benchmarks/language_id.py's voices 0.2 misrouted
+    # 4 of 363 English turns (all real accented digit strings; no synthetic English first line),
+    # 0.4 misrouted 9 and routed 6 more of the 72 other-language turns.
     english_below: float = Field(default=0.2, ge=0, le=1)
     # ... unless the English NLU understood the words; under this, whatever the NLU made of them
     certain_below: float = Field(default=0.1, ge=0, le=1)
