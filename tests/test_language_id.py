@@ -79,6 +79,14 @@ def test_only_the_first_turns_are_identified_and_a_busy_model_changes_nothing():
     hyp = first.finish()
     assert hyp.text == "hola" and hyp.languages == ()  # went on in English
     assert not isinstance(asr.start(None, (), channel), IdentifiedRecognition)
+    assert not isinstance(Identified(Heard(), Busy()).start("name", (), {}),
+                          IdentifiedRecognition)  # an answer to a question is never identified
+
+
+def test_an_answer_to_a_question_is_never_taken_for_a_language(detector):
+    spanish_sounding = {"en": 0.02, "es": 0.7, "zh": 0.0}  # "Rosa Diaz", said in English
+    assert detector.detect("rosa diaz", NOT_UNDERSTOOD, answering=True,
+                           spoken=spanish_sounding) is None
 
 
 def test_a_spanish_caller_over_audio_reaches_the_bilingual_front_desk(audio_caller, stream_app,

@@ -137,7 +137,7 @@ class Detector:
         categories where a life may be at stake. `spoken`: the language identification of the
         turn's audio, when there was one (local speech, the caller's first turns).
         """
-        foreign = self._foreign(spoken, nlu)
+        foreign = None if answering else self._foreign(spoken, nlu)  # a name is not a language
         for name, cat in self.matrix.ordered():
             if cat.threshold is not None or cat.after is not None:
                 continue  # turn-count categories are decided by the engine

@@ -149,9 +149,13 @@ class Identified:
 
     def start(self, expect: str | None = None, hints: tuple[str, ...] = (),
               channel: dict[str, Any] | None = None) -> Recognition:
-        """Begin an utterance; on the call's first turns, identify its language at the end."""
+        """Begin an utterance; on the call's first free turns, identify its language too.
+
+        Only a free request (no slot expected) is identified: a name or a date said in English
+        ("Amy Chen", "Rosa Diaz") sounds like another language as often as not.
+        """
         recognition = self.inner.start(expect, hints, channel)
-        if channel is None:
+        if channel is None or expect is not None:
             return recognition
         heard = channel.setdefault("language_turns", 0)
         if heard >= self.first_turns:
