@@ -222,13 +222,20 @@ def escalation_phrases(world: Any) -> list[str]:
             for pattern in cat.patterns for p in expand(pattern)]
 
 
+def _loaded(load: Callable[[], Any], off: str) -> Any:
+    """A model that may be missing: None, with a warning saying what is OFF, if it won't load."""
+    try:
+        return load()
+    except (MissingPackage, OSError, RuntimeError) as exc:
+        log.warning("%s (%s)", off, exc)
+        return None
+
+
 def with_second_pass(asr: Any, steps: tuple[str, ...], world: Any) -> Any:
     """Add the Whisper second pass on these steps, if faster-whisper and its model load."""
-    try:
-        whisper = shared_whisper()
-    except (MissingPackage, OSError, RuntimeError) as exc:
-        log.warning("ASR second pass is OFF (%s): phone numbers, dates of birth and names rely "
-                    "on %s alone", exc, asr.name)
+    whisper = _loaded(shared_whisper, f"ASR second pass is OFF: phone numbers, dates of birth "
+                                      f"and names rely on {asr.name} alone")
+    if whisper is None:
         return asr
     people = tuple(p.name for p in list(world.profile.providers) + list(world.profile.staff))
     return Refined(asr, whisper, steps, names=people)
@@ -238,13 +245,10 @@ def with_language_id(asr: Any, world: Any) -> Any:
     """Identify the language of each call's first turns, if the matrix routes any language."""
     if not any(cat.languages for _, cat in world.matrix.ordered()):
         return asr
-    try:
-        lid = shared_language_id()
-    except (MissingPackage, OSError, RuntimeError) as exc:
-        log.warning("spoken-language identification is OFF (%s): a caller who speaks no English "
-                    "is routed only by the words %s hears", exc, asr.name)
-        return asr
-    return Identified(asr, lid)
+    lid = _loaded(shared_language_id, f"spoken-language identification is OFF: a caller who "
+                                      f"speaks no English is routed only by the words {asr.name} "
+                                      f"hears")
+    return asr if lid is None else Identified(asr, lid)
 
 
 @functools.cache

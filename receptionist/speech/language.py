@@ -173,7 +173,7 @@ class IdentifiedRecognition:
     answer is usually there when the turn ends and the reply is not held up by it.
     """
 
-    def __init__(self, inner: Recognition, lid: Any, channel: dict[str, Any]) -> None:
+    def __init__(self, inner: Recognition, lid: LanguageId, channel: dict[str, Any]) -> None:
         self.inner, self.lid, self.channel = inner, lid, channel
         self.audio: list[np.ndarray] = []
         self.samples = 0
@@ -183,8 +183,7 @@ class IdentifiedRecognition:
         """Feed audio; partial results come from the recogniser."""
         self.audio.append(pcm)
         self.samples += len(pcm)
-        if self.early is None and self.samples * 1000 // 8000 >= EARLY_MS \
-                and hasattr(self.lid, "submit"):
+        if self.early is None and self.samples * 1000 // 8000 >= EARLY_MS:
             self.early = self.lid.submit(np.concatenate(self.audio))
         return self.inner.accept(pcm)
 

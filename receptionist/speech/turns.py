@@ -65,13 +65,10 @@ def completes(expect: str | None, partial: str) -> bool:
     return bool(pattern and partial and pattern.search(partial))
 
 
-class VoiceActivity:
-    """WebRTC VAD plus a loudness gate over the recent noise floor."""
+class LevelGate:
+    """Is a frame loud enough over the line's recent noise floor to be anybody talking?"""
 
-    def __init__(self, mode: int = 3, margin_db: float = 6.0) -> None:
-        from pocketsphinx import Vad
-
-        self.vad = Vad(mode, 8000, FRAME_MS / 1000)
+    def __init__(self, margin_db: float = 6.0) -> None:
         self.margin = margin_db
         # the last 6 s: a caller saying a phone number talks for 5-7 s with short gaps, and a
         # shorter window let the "floor" climb to their voice and cut them off mid-number
@@ -79,13 +76,27 @@ class VoiceActivity:
         self.floor, self.count = -90.0, 0
 
     def __call__(self, pcm: np.ndarray) -> bool:
-        """Is this 20 ms frame speech?"""
+        """Take one 20 ms frame; True when it clears the floor by the margin."""
         level = rms_db(pcm)
         self.levels.append(level)
         self.count += 1
         if self.count % 10 == 0:  # the floor moves slowly: re-estimate it every 200 ms
             self.floor = float(np.percentile(self.levels, 10))
-        if level < max(self.floor + self.margin, -55.0):
+        return level >= max(self.floor + self.margin, -55.0)
+
+
+class VoiceActivity:
+    """WebRTC VAD plus a loudness gate over the recent noise floor."""
+
+    def __init__(self, mode: int = 3, margin_db: float = 6.0) -> None:
+        from pocketsphinx import Vad
+
+        self.vad = Vad(mode, 8000, FRAME_MS / 1000)
+        self.loud = LevelGate(margin_db)
+
+    def __call__(self, pcm: np.ndarray) -> bool:
+        """Is this 20 ms frame speech?"""
+        if not self.loud(pcm):
             return False
         return bool(self.vad.is_speech(pcm.astype(np.int16).tobytes()))
 

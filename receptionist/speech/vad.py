@@ -12,14 +12,13 @@ per call. A loudness gate over the line's noise floor stays in front of it, as f
 from __future__ import annotations
 
 import functools
-from collections import deque
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from receptionist.speech import MissingPackage
-from receptionist.speech.audio import rms_db
+from receptionist.speech.turns import LevelGate
 
 WINDOW, CONTEXT = 512, 64  # samples at 16 kHz: what the v6 model takes per step
 
@@ -50,14 +49,12 @@ class SileroActivity:
 
         self.session = session()
         self.threshold, self.release = threshold, max(0.0, threshold - 0.15)
-        self.margin = margin_db
+        self.loud = LevelGate(margin_db)
         self.stream = soxr.ResampleStream(8000, 16000, 1, dtype="float32")
         self.state = np.zeros((2, 1, 1, 128), dtype=np.float32)
         self.context = np.zeros(CONTEXT, dtype=np.float32)
         self.pending = np.zeros(0, dtype=np.float32)
         self.speaking = False
-        self.levels: deque[float] = deque(maxlen=300)
-        self.floor, self.count = -90.0, 0
 
     def probability(self, pcm: np.ndarray) -> float | None:
         """Feed a frame; Silero's speech probability if a window completed, else None."""
@@ -79,9 +76,4 @@ class SileroActivity:
         prob = self.probability(pcm)
         if prob is not None:
             self.speaking = prob >= (self.release if self.speaking else self.threshold)
-        level = rms_db(pcm)
-        self.levels.append(level)
-        self.count += 1
-        if self.count % 10 == 0:
-            self.floor = float(np.percentile(self.levels, 10))
-        return self.speaking and level >= max(self.floor + self.margin, -55.0)
+        return self.loud(pcm) and self.speaking
