@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from receptionist.speech import AsrEngine, Hypothesis, Recognition
-from receptionist.speech.audio import FRAME_MS, rms_db
+from receptionist.speech.audio import FRAME_MS, LevelGate
 
 
 @dataclass(frozen=True)
@@ -63,26 +63,6 @@ def completes(expect: str | None, partial: str) -> bool:
     """Whether a partial result already answers a question expecting this slot type."""
     pattern = COMPLETE.get(expect or "")
     return bool(pattern and partial and pattern.search(partial))
-
-
-class LevelGate:
-    """Is a frame loud enough over the line's recent noise floor to be anybody talking?"""
-
-    def __init__(self, margin_db: float = 6.0) -> None:
-        self.margin = margin_db
-        # the last 6 s: a caller saying a phone number talks for 5-7 s with short gaps, and a
-        # shorter window let the "floor" climb to their voice and cut them off mid-number
-        self.levels: deque[float] = deque(maxlen=300)
-        self.floor, self.count = -90.0, 0
-
-    def __call__(self, pcm: np.ndarray) -> bool:
-        """Take one 20 ms frame; True when it clears the floor by the margin."""
-        level = rms_db(pcm)
-        self.levels.append(level)
-        self.count += 1
-        if self.count % 10 == 0:  # the floor moves slowly: re-estimate it every 200 ms
-            self.floor = float(np.percentile(self.levels, 10))
-        return level >= max(self.floor + self.margin, -55.0)
 
 
 class VoiceActivity:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from receptionist.speech import MissingPackage
-from receptionist.speech.turns import LevelGate
+from receptionist.speech.audio import LevelGate
 
 WINDOW, CONTEXT = 512, 64  # samples at 16 kHz: what the v6 model takes per step
 
