@@ -107,23 +107,28 @@ def edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
-def recognise(engine: Any, audio: np.ndarray, expect: str) -> tuple[str, float]:
-    """Feed an utterance through a recogniser as a stream would; its text and seconds."""
+def recognise(engine: Any, audio: np.ndarray, expect: str) -> tuple[str, float, float | None]:
+    """Feed an utterance through a recogniser as a stream would; text, seconds, confidence."""
     start = time.perf_counter()
     if isinstance(engine, Whisper):
-        text = engine.transcribe(audio, None, deadline_s=30) or ""
+        heard = engine.transcribe(audio, None, deadline_s=30)
+        text, confidence = (heard.text, heard.confidence) if heard else ("", None)
     else:
         rec = engine.start(expect, (), {})
         for i in range(0, len(audio), 160):
             rec.accept(audio[i:i + 160])
-        text = rec.finish().text
-    return text, time.perf_counter() - start
+        hyp = rec.finish()
+        text, confidence = hyp.text, hyp.confidence
+    return text, time.perf_counter() - start, confidence
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--numbers", type=int, default=12, help="callback numbers per group")
     parser.add_argument("--snr", default="clean,20,10", help="noise conditions")
+    parser.add_argument("--groups", default="", help="only caller groups whose name has this")
+    parser.add_argument("--confidences", action="store_true",
+                        help="print each number's confidence to stderr (to set the threshold)")
     args = parser.parse_args()
     settings = Settings()
     world = load_world(settings.flows_dir, settings.nlu_data_dir)
@@ -148,27 +153,40 @@ def main() -> None:
                                                      silence(200)]))
                                  for n in numbers[:args.numbers]],
     }
+    groups = {k: v for k, v in groups.items() if args.groups in k}
     conditions = [None if c == "clean" else float(c) for c in args.snr.split(",")]
+    below = world.conversation.read_back_below
     print("## Callback numbers (10 digits), exact\n")
+    print(f"A number is read back when the recogniser's confidence is under {below} "
+          "(`read_back_below`). *Wrong, kept* counts ten-digit numbers that are wrong and would "
+          "have been stored without a read-back; *right, read back* counts exact ones read "
+          "back all the same.\n")
     print("| callers | noise | recogniser | exact | digits right | digit error rate | "
-          "median s/utterance |")
-    print("|---|---|---|---|---|---|---|")
+          "wrong, kept | right, read back | median s/utterance |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for group, items in groups.items():
         for snr in conditions:
             for name, engine in engines.items():
-                exact = right = errors = 0
+                exact = right = errors = kept_wrong = read_back_right = 0
                 times = []
                 for k, (want, audio) in enumerate(items):
-                    text, seconds = recognise(engine, line(audio, snr, k), "phone")
+                    text, seconds, confidence = recognise(engine, line(audio, snr, k), "phone")
                     got = digits_heard(text)
                     exact += got == want
                     right += sum(a == b for a, b in zip(got, want, strict=False))
                     errors += edit_distance(got, want)
                     times.append(seconds)
+                    unsure = confidence is not None and confidence < below
+                    kept_wrong += len(got) == 10 and got != want and not unsure
+                    read_back_right += got == want and unsure
+                    if args.confidences:
+                        print(f"# {group} | {snr} | {name} | {got == want} | {len(got)} | "
+                              f"{confidence}", file=sys.stderr)
                 n = len(items)
                 print(f"| {group} | {'clean' if snr is None else f'{snr:.0f} dB'} | {name} | "
                       f"{exact}/{n} ({exact / n:.0%}) | {right}/{10 * n} | "
-                      f"{errors / (10 * n):.1%} | {statistics.median(times):.2f} |", flush=True)
+                      f"{errors / (10 * n):.1%} | {kept_wrong} | {read_back_right} | "
+                      f"{statistics.median(times):.2f} |", flush=True)
     print("\n## Dates of birth and yes/no (synthetic: Piper), exact\n")
     print("| slot | noise | recogniser | exact |")
     print("|---|---|---|---|")
@@ -179,7 +197,7 @@ def main() -> None:
             for name, engine in engines.items():
                 ok = 0
                 for k, (want, audio) in enumerate(audios):
-                    text, _ = recognise(engine, line(audio, snr, 100 + k), slot)
+                    text, _, _ = recognise(engine, line(audio, snr, 100 + k), slot)
                     if slot == "dob":
                         found = resolve_dob(normalise(text), TODAY)
                         ok += bool(found and found.isoformat() == want)

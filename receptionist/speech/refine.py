@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import math
 import queue
 import re
 import threading
@@ -23,6 +24,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -49,6 +51,20 @@ ATTEMPTS: dict[str, list[tuple[str | None, int]]] = {
 }
 DEADLINE_S = 2.0  # wait this long for the second pass, then take its best answer so far
 MAX_QUEUE = 4  # more utterances waiting than this: the server is overloaded, skip the pass
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One second-pass result: the text, how sure Whisper was, and which attempt gave it.
+
+    `confidence` is the geometric mean of the tokens' probabilities (exp of the mean log
+    probability), halved when an earlier attempt gave an answer of the wrong shape: a number
+    that needed a second try is one to read back.
+    """
+
+    text: str
+    confidence: float
+    attempt: int = 0
 
 
 def model_path() -> str:
@@ -85,8 +101,8 @@ class Whisper:
     def transcribe(self, audio: np.ndarray, prompt: str | None = None,
                    deadline_s: float = DEADLINE_S,
                    attempts: list[tuple[str | None, int]] | None = None,
-                   accept: Callable[[str], bool] | None = None) -> str | None:
-        """Text of 8 kHz int16 audio, or None when overloaded or past the deadline.
+                   accept: Callable[[str], bool] | None = None) -> Heard | None:
+        """What 8 kHz int16 audio says, or None when overloaded or past the deadline.
 
         `attempts`: (prompt, beam size) tried in order until `accept` likes the text.
         """
@@ -95,7 +111,7 @@ class Whisper:
             return None
         done: Future = Future()
         tries = attempts or [(prompt, 1)]
-        best: list[str] = []  # each attempt's text, as it comes
+        best: list[Heard] = []  # each attempt's result, as it comes
         self._jobs.put((audio, tries, accept, done, best, time.monotonic() + deadline_s))
         try:
             return done.result(timeout=deadline_s)
@@ -117,21 +133,26 @@ class Whisper:
                 continue  # its caller has moved on: do not spend the cores on it
             try:
                 x = resample(audio, 8000, 16000).astype(np.float32) / 32768.0
-                text = ""
-                for prompt, beam in tries:
-                    text = self._text(x, prompt, beam)
-                    best.append(text)
+                heard = Heard("", 0.0)
+                for n, (prompt, beam) in enumerate(tries):
+                    text, confidence = self._text(x, prompt, beam)
+                    heard = Heard(text, confidence * (0.5 if n else 1.0), n)
+                    best.append(heard)
                     if accept is None or accept(text) or time.monotonic() > until:
                         break
-                done.set_result(text)
+                done.set_result(heard)
             except Exception as exc:  # noqa: BLE001 - report to the waiting call, keep serving
                 done.set_exception(exc)
 
-    def _text(self, x: np.ndarray, prompt: str | None, beam: int = 1) -> str:
+    def _text(self, x: np.ndarray, prompt: str | None, beam: int = 1) -> tuple[str, float]:
         segments, _ = self._whisper.transcribe(
             x, language="en", beam_size=beam, without_timestamps=True,
             condition_on_previous_text=False, initial_prompt=prompt, vad_filter=False)
-        return " ".join(s.text for s in segments).strip()
+        found = list(segments)
+        if not found:
+            return "", 0.0
+        logprob = sum(s.avg_logprob for s in found) / len(found)
+        return " ".join(s.text for s in found).strip(), math.exp(logprob)
 
 
 def _digits(text: str) -> str:
@@ -191,12 +212,13 @@ class RefinedRecognition:
         if not self.audio or not fast.text.strip():
             return fast  # a cough or a door: Whisper would invent words for it
         try:
-            text = self.whisper.transcribe(np.concatenate(self.audio), attempts=self.attempts,
-                                           accept=self.shape)
+            heard = self.whisper.transcribe(np.concatenate(self.audio), attempts=self.attempts,
+                                            accept=self.shape)
         except Exception:  # noqa: BLE001 - the streaming result is still an answer
             log.exception("ASR second pass failed; using the streaming result")
-            return fast
-        if not text:
-            return fast
-        clean = text.lower().replace("-", " ").replace(",", " ").rstrip(".!?")
-        return Hypothesis(normalise(" ".join(clean.split())), fast.confidence)
+            heard = None
+        if heard is None or not heard.text:
+            # the streaming recogniser alone rarely gets these steps right: not sure of it
+            return Hypothesis(fast.text, 0.0)
+        clean = heard.text.lower().replace("-", " ").replace(",", " ").rstrip(".!?")
+        return Hypothesis(normalise(" ".join(clean.split())), heard.confidence)
