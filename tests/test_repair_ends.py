@@ -34,6 +34,16 @@ BAD_TURN = st.one_of(
     st.sampled_from([said(w, None) for w in ("Tuesday", "at 3", "1985")]),  # partial answers
     st.sampled_from([pressed(d) for d in ("9", "*", "#", "77", "5", "123")]),  # stray keys
 )
+# Answers the recogniser was not sure of: read back, then denied or ignored by the next turn
+UNSURE = [said(w, heard=0.2) for w in ("Mario Lopes", "413 555 012",
+                                       "March 3rd 1985", "Maria Lopez")]
+DENYING_TURN = st.one_of(
+    st.just(silence()),
+    st.sampled_from([said(w) for w in NOISE]),
+    st.sampled_from([said(w, "deny", 0.9) for w in ("no", "nope", "no that's wrong")]),
+    st.sampled_from(UNSURE),
+    st.sampled_from([pressed(d) for d in ("2", "9", "#", "123")]),
+)
 TERMINAL = {"handoff", "voicemail", "ended"}
 LOOKUPS = {"known": {"lookup_caller": {"count": 1},
                      "verify_identity": {"verified": True, "first_name": "Maria", "id": 1}},
@@ -62,6 +72,21 @@ def test_unusable_answers_always_end_the_call_within_20_turns(world, call_type, 
     for reply in record.replies():
         assert "Sorry, I need" not in reply or "Thank you." not in reply, reply
         assert reply.count("Sorry, I need") <= 1, reply
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(call_type=st.sampled_from(sorted(STARTS)), evening=st.booleans(),
+       crm=st.sampled_from(sorted(LOOKUPS)), turns=st.lists(DENYING_TURN, min_size=20,
+                                                            max_size=20))
+def test_read_backs_that_are_never_confirmed_still_end_the_call_within_20_turns(
+        world, call_type, evening, crm, turns):
+    record = run_call(world, [STARTS[call_type], *turns[:19]],
+                      start=AFTER_HOURS if evening else IN_HOURS,
+                      actions=FakeActions(LOOKUPS[crm]))
+    state = record.state
+    assert state.phase in TERMINAL, (state.phase, state.flow, state.step, record.replies()[-3:])
+    replies = record.replies()
+    assert sum("Is that right?" in r for r in replies) <= 12, replies
 
 
 def test_failing_inside_the_after_hours_message_takes_a_voicemail_not_the_same_questions(world):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from receptionist.core.model import Strict
 
 
@@ -30,3 +32,9 @@ class Conversation(Strict):
     message_saved: str = "Thank you. Your message has been saved. Goodbye!"
     voicemail_instead: str = "I'm sorry, I couldn't take that down. Let's take a voicemail."
     menu_hints: tuple[str, ...] = ("person",)
+    # Reading an answer back instead of storing it when the recogniser was not sure of it
+    read_back: str = "I heard {value}. Is that right?"
+    read_back_again: str = "Sorry, was that {value}? Please say yes or no."
+    read_back_wrong: str = "Sorry about that."
+    read_back_below: float = Field(default=0.5, ge=0.0, le=1.0)
+    read_back_slots: tuple[str, ...] = ("name", "phone", "dob")

@@ -183,7 +183,7 @@ def _clock(hour: int, minute: int, suffix: str) -> time | None:
 
 
 def resolve_dob(text: str, today: date) -> date | None:
-    """Resolve a date of birth: a real past date with a four-digit year."""
+    """Resolve a date of birth: a real past date with a four-digit year, at most 120 years ago."""
     s = " " + re.sub(r"[,.]", " ", text.lower()) + " "
     s = re.sub(r"\s+", " ", s)
     m = re.search(r" (\d{1,2})[/-](\d{1,2})[/-](\d{4}) ", s) or \
@@ -204,6 +204,6 @@ def resolve_dob(text: str, today: date) -> date | None:
         except (OverflowError, ValueError):
             parsed = None
         found = parsed.date() if parsed else None
-    if found is None or not (date(1900, 1, 1) <= found < today):
+    if found is None or not (date(today.year - 120, 1, 1) <= found < today):
         return None
     return found

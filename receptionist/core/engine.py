@@ -27,7 +27,7 @@ from receptionist.core.events import (
 )
 from receptionist.core.runner import advance, ask, escalate, jump, start_flow, take_voicemail
 from receptionist.core.runner import line as _line
-from receptionist.core.slots import YES, parse
+from receptionist.core.slots import YES, parse, spoken, yes_or_no
 from receptionist.core.state import CallState, note
 from receptionist.core.templates import render
 from receptionist.core.world import World
@@ -35,8 +35,14 @@ from receptionist.core.world import World
 REFUSAL = re.compile(r"\b(no recording|don'?t record|do not record|stop recording|"
                      r"don'?t want (to be|this) recorded|not be recorded)\b", re.I)
 ENGINE_SLOTS = frozenset({"start_intent"})
-THANKS = re.compile(r"^(thank you|thanks)\b[^.!?]*[.!]\s*", re.I)
+# What opens a question and makes no sense before asking it again ("Sure. What's your name?")
+THANKS = re.compile(r"^(thank you|thanks|sure|great|okay|ok|got it|perfect|all right|alright)"
+                    r"\b[^.!?]*[.!]\s*", re.I)
 ENDING_INTENTS = ("deny", "goodbye")
+REPEAT = re.compile(r"^\s*(?:sorry|what|pardon|huh|excuse me|come again|say (?:that |it )?again|"
+                    r"repeat|i didn'?t (?:hear|catch))\b", re.I)
+DENIAL = re.compile(r"^\s*(?:no|nope|nah|wrong|that's wrong|that's not right|not quite)\b[\s,.!]*",
+                    re.I)
 MAX_ACTIONS_PER_EVENT = 20  # a flow that chains more actions than this is stuck
 
 
@@ -131,7 +137,8 @@ def _caller_turn(world: World, st: CallState, event: SpeechRecognized | DtmfPres
     elif st.phase in ("greeting", "anything_else"):
         _route(world, st, text, nlu, dtmf, event.at, out)
     else:
-        _answer(world, st, text, nlu, dtmf, event.at, out)
+        confidence = event.asr_confidence if isinstance(event, SpeechRecognized) else None
+        _answer(world, st, text, nlu, dtmf, event.at, out, confidence)
 
 
 def _negative(world: World, st: CallState) -> tuple[str, str] | None:
@@ -206,11 +213,17 @@ def _goodbye(world: World, st: CallState, out: Actions) -> None:
 
 
 def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
-            dtmf: DtmfPressed | None, at: datetime, out: Actions) -> None:
+            dtmf: DtmfPressed | None, at: datetime, out: Actions,
+            confidence: float | None = None) -> None:
     flow = world.flows.flows[st.flow or ""]
     current = flow.step(st.step or "")
     if not hasattr(current, "collect"):
         st.decision = "ignored: not waiting for an answer"
+        return
+    if st.read_back is not None:
+        fresh = _heard_back(world, st, current, text, nlu, dtmf, at, out)
+        if fresh is not None:  # a correction, or the answer to the step after the read-back
+            _answer(world, st, fresh, nlu if fresh == text else None, dtmf, at, out, confidence)
         return
     parsed = parse(current, text, nlu, digits=dtmf.digits if dtmf else None,
                    profile=world.profile, now=at, caller=st.caller)
@@ -219,6 +232,11 @@ def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
         if parsed is None:
             return
     st.partial_number = ""
+    if parsed.ok and dtmf is None and confidence is not None \
+            and confidence < world.conversation.read_back_below \
+            and current.type in world.conversation.read_back_slots:
+        _read_back(world, st, current, parsed.value, confidence, out)
+        return
     if parsed.ok:
         st.slots[current.collect] = parsed.value
         st.attempts = 0
@@ -233,13 +251,7 @@ def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
         return
     st.attempts += 1
     if st.attempts >= current.max_attempts:
-        st.attempts = 0
-        if current.on_fail:
-            st.step = current.on_fail
-            advance(world, st, at, out)
-        else:
-            escalate(world, st, "repeated_failure",
-                     f"could not get {current.collect.replace('_', ' ')}", at, out)
+        _give_up(world, st, current, at, out)
         return
     context = {**st.slots, "practice": world.practice, "caller": st.caller}
     again = render(current.reprompt, context) if current.reprompt else (
@@ -247,6 +259,89 @@ def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
         + _without_thanks(render(current.prompt, context)))
     st.decision = f"reask {current.collect}"
     ask(st, out, again, current.hints, current.type)
+
+
+def _give_up(world: World, st: CallState, current: Any, at: datetime, out: Actions) -> None:
+    """No usable answer after the step's tries: its `on_fail`, else a person."""
+    st.attempts = 0
+    st.read_back = None
+    if current.on_fail:
+        st.step = current.on_fail
+        advance(world, st, at, out)
+    else:
+        escalate(world, st, "repeated_failure",
+                 f"could not get {current.collect.replace('_', ' ')}", at, out)
+
+
+def _read_back(world: World, st: CallState, current: Any, value: Any, confidence: float,
+               out: Actions, again: bool = False) -> None:
+    """Say an unsure answer back; it is stored only when the caller says yes."""
+    st.read_back = {"value": value, "confidence": round(confidence, 3)}
+    st.decision = f"read back {current.collect} (recogniser {confidence:.2f} sure)"
+    line = world.conversation.read_back_again if again else world.conversation.read_back
+    ask(st, out, render(line, {"value": spoken(value, current.type)}), ("yes", "no"), "yes_no")
+
+
+def _heard_back(world: World, st: CallState, current: Any, text: str, nlu: NluResult | None,
+                dtmf: DtmfPressed | None, at: datetime, out: Actions) -> str | None:
+    """The caller's reply to a read-back. Returns what is left to read as an answer, or None.
+
+    A yes stores the value. A no re-asks, unless a correction follows it ("no, it's 413 555
+    0123": returned, to be read as a fresh answer). "Sorry?" hears the read-back again. A reply
+    that is none of these and not a new answer either means the caller carried on: the value
+    stands (it was said back and not denied) and the reply answers the next question. Every
+    reply that stores nothing counts a try toward the step's limit.
+    """
+    pending = st.read_back or {}
+    st.read_back = None
+    typed = dtmf.digits if dtmf else None
+    answer = yes_or_no(text, nlu, typed) if not typed or len(typed) == 1 else None
+    if answer is None and not typed and not REPEAT.match(text) and not parse(
+            current, text, nlu, digits=None, profile=world.profile, now=at,
+            caller=st.caller).ok:
+        return _carried_on(world, st, current, pending, text, at, out)
+    if answer is True:
+        st.slots[current.collect] = pending.get("value")
+        st.attempts = 0
+        st.decision = f"filled {current.collect} (confirmed)"
+        jump(world, st, current, at, out)
+        return None
+    st.attempts += 1
+    if st.attempts >= current.max_attempts:
+        _give_up(world, st, current, at, out)
+        return None
+    rest = DENIAL.sub("", text, count=1).strip() if answer is False else text.strip()
+    if (rest or typed) and parse(current, rest, None, digits=typed, profile=world.profile,
+                                 now=at, caller=st.caller).ok:
+        return rest  # the answer again, or a correction
+    if answer is False:
+        context = {**st.slots, "practice": world.practice, "caller": st.caller}
+        st.decision = f"reask {current.collect}: read-back denied"
+        ask(st, out, _line(world, "read_back_wrong") + " "
+            + _without_thanks(render(current.prompt, context)), current.hints, current.type)
+    else:  # "sorry?": the read-back again, not the step's question
+        _read_back(world, st, current, pending.get("value"), pending.get("confidence", 0.0),
+                   out, again=True)
+    return None
+
+
+def _carried_on(world: World, st: CallState, current: Any, pending: dict[str, Any], text: str,
+                at: datetime, out: Actions) -> str | None:
+    """Keep a value read back and not denied; the reply answers the next question, if any."""
+    st.slots[current.collect] = pending.get("value")
+    st.attempts = 0
+    note(st, "system", f"{current.collect} kept: read back, not denied")
+    said_before, asked_before = len(st.transcript), len(out)
+    jump(world, st, current, at, out)
+    step_now = world.flows.flows[st.flow].step(st.step) if st.flow and st.step else None
+    if st.phase == "in_flow" and hasattr(step_now, "collect") and len(out) == asked_before + 1 \
+            and isinstance(out[-1], Gather):
+        out.pop()  # the next question is not asked: the caller already answered it
+        del st.transcript[said_before:]
+        st.decision = f"filled {current.collect} (read back, not denied)"
+        return text
+    st.decision = f"filled {current.collect} (read back, not denied)"
+    return None
 
 
 def _rest_of_number(world: World, st: CallState, current: Any, text: str,
@@ -270,7 +365,7 @@ def _rest_of_number(world: World, st: CallState, current: Any, text: str,
 
 
 def _without_thanks(prompt: str) -> str:
-    """A question asked again does not thank the caller for the answer that failed."""
+    """A question asked again: no thanks for the answer that failed, no "Sure." to it."""
     rest = THANKS.sub("", prompt, count=1)
     return rest[:1].upper() + rest[1:]
 

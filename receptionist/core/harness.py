@@ -42,11 +42,14 @@ Answer = dict[str, Any] | Exception | Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def said(text: str, intent: str | None = None, confidence: float = 0.95,
-         entities: Iterable[Entity] = ()) -> SpeechRecognized:
-    """The caller says `text`; the NLU result is scripted (no model runs)."""
+         entities: Iterable[Entity] = (), heard: float | None = None) -> SpeechRecognized:
+    """The caller says `text`; the NLU result is scripted (no model runs).
+
+    `heard`: the recogniser's confidence in the words (None: not known, as in text mode).
+    """
     nlu = NluResult(text=text, intent=intent, confidence=confidence if intent else 0.0,
                     entities=tuple(entities), engine="scripted")
-    return SpeechRecognized(at=PLACEHOLDER, text=text, nlu=nlu)
+    return SpeechRecognized(at=PLACEHOLDER, text=text, nlu=nlu, asr_confidence=heard)
 
 
 def pressed(digits: str) -> DtmfPressed:

@@ -52,19 +52,40 @@ def parse(step: CollectStep, text: str, nlu: NluResult | None, *, digits: str | 
     return reader(step, text.strip(), nlu, digits, profile, now, caller)
 
 
+def yes_or_no(text: str, nlu: NluResult | None, digits: str | None) -> bool | None:
+    """True for a yes, False for a no (1 and 2 on the keypad), None for neither."""
+    if digits:
+        return {"1": True, "2": False}.get(digits[0])
+    if re.match(r"^\s*(no|nope|nah)\b", text, re.I):
+        return False
+    if NO.search(text) and not YES.match(text):
+        return False
+    if YES.search(text):
+        return True
+    if nlu and nlu.intent in ("affirm", "deny") and nlu.confidence >= 0.6:
+        return nlu.intent == "affirm"
+    return None
+
+
 def _yes_no(step: CollectStep, text: str, nlu: NluResult | None, digits: str | None,
             profile: PracticeProfile, now: datetime, caller: str) -> Parsed:
-    if digits:
-        return Parsed({"1": True, "2": False}.get(digits[0]))
-    if re.match(r"^\s*(no|nope|nah)\b", text, re.I):
-        return Parsed(False)
-    if NO.search(text) and not YES.match(text):
-        return Parsed(False)
-    if YES.search(text):
-        return Parsed(True)
-    if nlu and nlu.intent in ("affirm", "deny") and nlu.confidence >= 0.6:
-        return Parsed(nlu.intent == "affirm")
-    return Parsed(problem="a yes or a no")
+    answer = yes_or_no(text, nlu, digits)
+    return Parsed(answer) if answer is not None else Parsed(problem="a yes or a no")
+
+
+def spoken(value: Any, kind: str) -> str:
+    """A slot value as the receptionist says it back: a phone number digit by digit."""
+    if isinstance(value, dict):
+        return str(value.get("label") or value)
+    text = str(value)
+    if kind == "phone":
+        digits = re.sub(r"\D", "", text)
+        digits = digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+        return ", ".join(" ".join(g) for g in (digits[:3], digits[3:6], digits[6:]) if g)
+    if kind == "dob":
+        day = date.fromisoformat(text)
+        return f"{day.strftime('%B')} {day.day}, {day.year}"
+    return text
 
 
 def _choice(step: CollectStep, text: str, nlu: NluResult | None, digits: str | None,

@@ -27,6 +27,7 @@ class CallState(BaseModel):
     slots: dict[str, Any] = Field(default_factory=dict)
     attempts: int = 0
     partial_number: str = ""  # digits of a phone number said so far, when the caller paused
+    read_back: dict[str, Any] | None = None  # an answer said back to the caller, not yet stored
     visits: dict[str, int] = Field(default_factory=dict)  # times each flow step was reached
     misunderstood: int = 0
     silences: int = 0
