@@ -131,8 +131,15 @@ class AudioCaller:
     """A synthetic caller on a Media Stream against a running receptionist (`base_url`)."""
     def __init__(self, base_url: str, token: str, voice: Voice | None = None,
                  realtime: bool = False, snr_db: float | None = None, noise_seed: int = 7,
-                 dial_status: str = "completed") -> None:
+                 dial_status: str = "completed",
+                 listen: Callable[[str, str], str | None] | None = None) -> None:
+        """A caller; `listen(call_sid, last_line)` may answer a read-back before the next line.
+
+        It returns what this caller says to the receptionist's last words before going on
+        with the script, or None.
+        """
         self.base, self.token = base_url.rstrip("/"), token
+        self.listen = listen
         self.voice = voice or piper_voice(rate=0.95)
         self.realtime, self.snr, self.seed = realtime, snr_db, noise_seed
         self.base_seed, self.utterances = noise_seed, 0
@@ -227,10 +234,19 @@ class AudioCaller:
                                               "channels": 1}}})
         self.spoke_at = 0.0
         self._await_reply()
+        last = ""
         for line in lines:
+            for _ in range(2):  # a read-back of the last answer, and one of a correction
+                reply = self.listen(sid, last) if self.listen and last and not self.closed \
+                    else None
+                if not reply:
+                    break
+                self._line(reply, result)
+                result.turns[-1]["read_back"] = True
             if self.closed:
                 break
             self._line(line, result)
+            last = line
         self._play_out()  # hear the last reply out (a handover closes the stream)
         if not self.closed:
             self._send({"event": "stop", "streamSid": self.stream_sid, "stop": {"callSid": sid}})

@@ -9,13 +9,17 @@ receptionist heard and the voice-to-voice time of each turn.
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from receptionist.core.dates import resolve_dob
 from receptionist.simulation.audio_caller import AudioCaller, espeak_voice, piper_voice
 from receptionist.simulation.scenarios import Result, check, records
 from receptionist.simulation.server import LocalServer
+from receptionist.speech.numbers import normalise
+from receptionist.storage import calls as store
 
 ESPEAK_ACCENTS = {  # persona accent -> espeak-ng voice (a Spanish voice reading English: an accent)
     "gb": "en-gb", "uk": "en-gb", "scottish": "en-gb-scotland", "in": "en-in", "indian": "en-in",
@@ -51,14 +55,49 @@ def run_one_audio(app: Any, clock: Any, token: str, path: Path, scenario: Any) -
     persona = scenario.persona
     with LocalServer(app) as server:
         caller = AudioCaller(server.url, token, voice=persona_voice(persona),
-                             snr_db=persona.noise_snr_db, dial_status=scenario.dial_status)
+                             snr_db=persona.noise_snr_db, dial_status=scenario.dial_status,
+                             listen=lambda sid, last: read_back_reply(rec, sid, last))
         call = caller.call([s.line() for s in steps], caller=scenario.caller_id)
     events, final = records(rec, call.call_sid)
     intents = [intent for event, intent in events if event in ("speech", "dtmf")]
+    answered_back = [n for n, t in enumerate(call.turns[1:]) if t.get("read_back")]
+    intents = [i for n, i in enumerate(intents) if n not in answered_back]
     failures = check(scenario.expect, call.outcome, call.turns, final)
     failures += _turn_checks(steps, call, intents, scenario.expect.max_turn_ms)
     return Result(path, scenario, failures, call.outcome, call.turns,
                   [0.0] + [float(t.get("voice_to_voice_ms") or 0) for t in call.turns[1:]])
+
+
+def read_back_reply(rec: Any, sid: str, last: str) -> str | None:
+    """How a caller answers a read-back of their last answer ("yes", or "no" and it again).
+
+    "yes" when the value read back is what they said; None when nothing was read back. The
+    simulated caller reads what the receptionist said from its record of the call, as a
+    person would hear it; what they meant is the script's line.
+    """
+    with rec.engine.connect() as conn:
+        state = store.load_state(conn, sid, lock=False, crypt=rec.service.crypt)
+    if state is None or state.read_back is None:
+        return None
+    value = state.read_back.get("value")
+    return "yes" if same_answer(value, last) else f"no, {last}"
+
+
+def same_answer(value: Any, meant: str) -> bool:
+    """Whether a slot value read back is what the caller meant by `meant`."""
+    meant_text = normalise(meant.lower())
+    if isinstance(value, dict):
+        value = value.get("label") or ""
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        found = resolve_dob(meant_text, date.fromisoformat(text) + timedelta(days=365 * 130))
+        return found is not None and found.isoformat() == text
+    digits = re.sub(r"\D", "", text)
+    if len(digits) >= 7:
+        said = re.sub(r"\D", "", meant_text)
+        return said[-10:] == digits[-10:]
+    words = re.findall(r"[a-z']+", text.lower())
+    return bool(words) and words == re.findall(r"[a-z']+", meant_text)[-len(words):]
 
 
 def _turn_checks(steps: list[Any], call: Any, intents: list[str | None],
