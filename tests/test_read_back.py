@@ -113,3 +113,24 @@ def test_over_twilio_a_low_confidence_answer_is_read_back_before_it_is_kept(app)
         said_back.append(" ".join(s.text or "" for s in ET.fromstring(response.data).iter("Say")))
     assert said_back[2] == "I heard Maria Lopez. Is that right?"
     assert "best number to call you back" in said_back[3]
+
+
+def test_a_no_to_a_read_back_waits_for_the_correction_a_yes_ends_at_once(world):
+    from receptionist.core.actions import Gather
+    from receptionist.speech.turns import completes
+
+    record = run_call(world, [MESSAGE, PATEL, said("Maria Lopez", heard=0.3)])
+    asked = [a for a in record.actions if isinstance(a, Gather)][-1]
+    assert asked.expect == "read_back"
+    assert completes("read_back", "yes") and completes("read_back", "yes that's right")
+    assert not completes("read_back", "no")  # "no, it's Maria Lopes" must not be cut at "no"
+
+
+def test_the_simulated_caller_says_yes_only_to_what_it_said():
+    from receptionist.simulation.scenarios_audio import same_answer
+
+    assert same_answer("1985-03-03", "March 3rd 1985")
+    assert not same_answer("1985-03-04", "March 3rd 1985")
+    assert same_answer("+14135550123", "four one three five five five zero one two three")
+    assert same_answer("Maria Lopez", "my name is Maria Lopez")
+    assert not same_answer("Mario Lopes", "Maria Lopez")

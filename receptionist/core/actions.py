@@ -23,7 +23,9 @@ class Gather(Strict):
     prompt: str
     hints: tuple[str, ...] = ()
     num_digits: int | None = None
-    expect: str | None = None  # the slot type asked for (yes_no, date, ...); guides local ASR
+    # the slot type asked for (yes_no, date, ...; read_back: a yes, or a no and maybe a
+    # correction); guides local ASR and its endpointing
+    expect: str | None = None
 
 
 class HandoffContext(Strict):

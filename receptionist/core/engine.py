@@ -279,7 +279,7 @@ def _read_back(world: World, st: CallState, current: Any, value: Any, confidence
     st.read_back = {"value": value, "confidence": round(confidence, 3)}
     st.decision = f"read back {current.collect} (recogniser {confidence:.2f} sure)"
     line = world.conversation.read_back_again if again else world.conversation.read_back
-    ask(st, out, render(line, {"value": spoken(value, current.type)}), ("yes", "no"), "yes_no")
+    ask(st, out, render(line, {"value": spoken(value, current.type)}), ("yes", "no"), "read_back")
 
 
 def _heard_back(world: World, st: CallState, current: Any, text: str, nlu: NluResult | None,

@@ -90,7 +90,7 @@ def same_answer(value: Any, meant: str) -> bool:
         value = value.get("label") or ""
     text = str(value)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        found = resolve_dob(meant_text, date.fromisoformat(text) + timedelta(days=365 * 130))
+        found = resolve_dob(meant_text, date.fromisoformat(text) + timedelta(days=400))
         return found is not None and found.isoformat() == text
     digits = re.sub(r"\D", "", text)
     if len(digits) >= 7:

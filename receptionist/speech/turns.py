@@ -48,6 +48,8 @@ class TurnConfig:
 
 COMPLETE = {
     "yes_no": re.compile(r"\b(yes|yeah|yep|no|nope|correct|sure|right|wrong)\b"),
+    # a yes ends a read-back's reply; a no waits: a correction may follow ("no, it's 4 1 3...")
+    "read_back": re.compile(r"\b(yes|yeah|yep|correct|that's right)\b"),
     "time": re.compile(r"\b\d{1,2}(:\d\d)? ?(am|pm)\b|\b\d{1,2}:\d\d\b"),
     "dob": re.compile(r"\b[a-z]+ \d{1,2}(st|nd|rd|th) \d{4}\b"),
     "date": re.compile(r"\b(tomorrow|today|(monday|tuesday|wednesday|thursday|friday)"
