@@ -76,6 +76,19 @@ def test_a_caller_who_carries_on_keeps_the_value_and_answers_the_next_question(w
     assert ("system", "full_name kept: read back, not denied") in record.state.transcript
 
 
+def test_carrying_on_past_a_checked_date_of_birth_answers_the_question_after_the_check(world):
+    known = FakeActions({"lookup_caller": {"count": 1},
+                         "verify_identity": {"verified": True, "first_name": "Maria", "id": 1}})
+    record = run_call(world, [said("I'd like to book an appointment", "book_appointment"),
+                              said("March 3rd 1985", heard=0.2), said("a cleaning")],
+                      actions=known)
+    assert record.replies()[-2] == "I heard March 3, 1985. Is that right?"
+    assert record.state.slots["dob"] == "1985-03-03"
+    assert record.state.slots["appointment_type"]["id"] == "cleaning"
+    assert "What is the visit for" not in " ".join(record.replies()[-1:])
+    assert "What day and time" in record.replies()[-1]
+
+
 def test_denying_every_read_back_ends_at_the_steps_limit(world):
     turns = [MESSAGE, PATEL]
     for _ in range(6):

@@ -25,6 +25,7 @@ from receptionist.core.events import (
     SpeechRecognized,
     VoicemailRecorded,
 )
+from receptionist.core.flowspec import CollectStep
 from receptionist.core.runner import advance, ask, escalate, jump, start_flow, take_voicemail
 from receptionist.core.runner import line as _line
 from receptionist.core.slots import YES, parse, spoken, yes_or_no
@@ -116,6 +117,7 @@ def _caller_turn(world: World, st: CallState, event: SpeechRecognized | DtmfPres
     dtmf = event if isinstance(event, DtmfPressed) else None
     st.turns += 1
     st.silences = 0
+    st.carried = None
     note(st, "caller", text or f"[pressed {dtmf.digits if dtmf else ''}]")
     if nlu:
         st.last_intent, st.last_confidence = nlu.intent, nlu.confidence
@@ -327,21 +329,34 @@ def _heard_back(world: World, st: CallState, current: Any, text: str, nlu: NluRe
 
 def _carried_on(world: World, st: CallState, current: Any, pending: dict[str, Any], text: str,
                 at: datetime, out: Actions) -> str | None:
-    """Keep a value read back and not denied; the reply answers the next question, if any."""
+    """Keep a value read back and not denied; the reply answers the next question, if any.
+
+    When actions come first (verifying a date of birth), the reply waits for the question
+    they lead to (`st.carried`), unless that is the same question again.
+    """
     st.slots[current.collect] = pending.get("value")
     st.attempts = 0
     note(st, "system", f"{current.collect} kept: read back, not denied")
-    said_before, asked_before = len(st.transcript), len(out)
-    jump(world, st, current, at, out)
-    step_now = world.flows.flows[st.flow].step(st.step) if st.flow and st.step else None
-    if st.phase == "in_flow" and hasattr(step_now, "collect") and len(out) == asked_before + 1 \
-            and isinstance(out[-1], Gather):
-        out.pop()  # the next question is not asked: the caller already answered it
-        del st.transcript[said_before:]
-        st.decision = f"filled {current.collect} (read back, not denied)"
-        return text
     st.decision = f"filled {current.collect} (read back, not denied)"
-    return None
+    st.carried = {"text": text, "after": current.id}
+    jump(world, st, current, at, out)
+    return _next_answered(world, st, out)
+
+
+def _next_answered(world: World, st: CallState, out: Actions) -> str | None:
+    """The carried reply, when the flow now waits on a new question (which is then not asked)."""
+    if st.carried is None or (out and isinstance(out[-1], RunAction)):
+        return None  # nothing carried, or actions still to run first
+    carried, st.carried = st.carried, None
+    step_now = world.flows.flows[st.flow].step(st.step) if st.flow and st.step else None
+    asked = out[-1] if out else None
+    if st.phase != "in_flow" or not isinstance(step_now, CollectStep) \
+            or not isinstance(asked, Gather) or step_now.id == carried["after"]:
+        return None
+    out.pop()  # the caller already answered it
+    if st.transcript and st.transcript[-1] == ("receptionist", asked.prompt):
+        st.transcript.pop()
+    return str(carried["text"])
 
 
 def _rest_of_number(world: World, st: CallState, current: Any, text: str,
@@ -407,6 +422,7 @@ def _action_done(world: World, st: CallState, event: ActionResult, out: Actions)
         return
     current = world.flows.flows[st.flow or ""].step(st.step or "")
     if not event.ok:
+        st.carried = None
         st.decision = f"action {event.name} failed: {event.error}"
         if current.on_error:
             st.step = current.on_error
@@ -417,6 +433,8 @@ def _action_done(world: World, st: CallState, event: ActionResult, out: Actions)
     if current.save_as:
         st.slots[current.save_as] = event.data
     jump(world, st, current, event.at, out)
+    if (carried := _next_answered(world, st, out)) is not None:
+        _answer(world, st, carried, None, None, event.at, out)
 
 
 def _dial_done(world: World, st: CallState, event: DialFinished, out: Actions) -> None:

@@ -28,6 +28,7 @@ class CallState(BaseModel):
     attempts: int = 0
     partial_number: str = ""  # digits of a phone number said so far, when the caller paused
     read_back: dict[str, Any] | None = None  # an answer said back to the caller, not yet stored
+    carried: dict[str, Any] | None = None  # a reply to a read-back that answers the next question
     visits: dict[str, int] = Field(default_factory=dict)  # times each flow step was reached
     misunderstood: int = 0
     silences: int = 0
