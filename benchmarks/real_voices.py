@@ -155,19 +155,19 @@ def main() -> None:
     }
     groups = {k: v for k, v in groups.items() if args.groups in k}
     conditions = [None if c == "clean" else float(c) for c in args.snr.split(",")]
-    below = world.conversation.read_back_below
+    below = world.conversation.read_back_below_local
     print("## Callback numbers (10 digits), exact\n")
     print(f"A number is read back when the recogniser's confidence is under {below} "
-          "(`read_back_below`). *Wrong, kept* counts ten-digit numbers that are wrong and would "
-          "have been stored without a read-back; *right, read back* counts exact ones read "
-          "back all the same.\n")
+          "(`read_back_below_local`). Of the ten-digit numbers that are wrong, *wrong: read "
+          "back* would have been said back to the caller and *kept* stored without it; *right, "
+          "read back* counts exact ones read back all the same.\n")
     print("| callers | noise | recogniser | exact | digits right | digit error rate | "
-          "wrong, kept | right, read back | median s/utterance |")
+          "wrong: read back / kept | right, read back | median s/utterance |")
     print("|---|---|---|---|---|---|---|---|---|")
     for group, items in groups.items():
         for snr in conditions:
             for name, engine in engines.items():
-                exact = right = errors = kept_wrong = read_back_right = 0
+                exact = right = errors = kept_wrong = caught = read_back_right = 0
                 times = []
                 for k, (want, audio) in enumerate(items):
                     text, seconds, confidence = recognise(engine, line(audio, snr, k), "phone")
@@ -178,6 +178,7 @@ def main() -> None:
                     times.append(seconds)
                     unsure = confidence is not None and confidence < below
                     kept_wrong += len(got) == 10 and got != want and not unsure
+                    caught += len(got) == 10 and got != want and unsure
                     read_back_right += got == want and unsure
                     if args.confidences:
                         print(f"# {group} | {snr} | {name} | {got == want} | {len(got)} | "
@@ -185,7 +186,7 @@ def main() -> None:
                 n = len(items)
                 print(f"| {group} | {'clean' if snr is None else f'{snr:.0f} dB'} | {name} | "
                       f"{exact}/{n} ({exact / n:.0%}) | {right}/{10 * n} | "
-                      f"{errors / (10 * n):.1%} | {kept_wrong} | {read_back_right} | "
+                      f"{errors / (10 * n):.1%} | {caught} / {kept_wrong} | {read_back_right} | "
                       f"{statistics.median(times):.2f} |", flush=True)
     print("\n## Dates of birth and yes/no (synthetic: Piper), exact\n")
     print("| slot | noise | recogniser | exact |")

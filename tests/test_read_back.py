@@ -40,6 +40,14 @@ def test_a_sure_answer_and_a_typed_one_are_not_read_back(world):
     assert not any("Is that right" in r for r in record.replies())
 
 
+def test_each_recogniser_has_its_own_threshold(world):
+    local = said("Maria Lopez", heard=0.7).model_copy(update={"recogniser": "local"})
+    twilio = said("Maria Lopez", heard=0.7).model_copy(update={"recogniser": "twilio"})
+    assert run_call(world, [MESSAGE, PATEL, local]).replies()[-1] \
+        == "I heard Maria Lopez. Is that right?"  # under the local stack's 0.8
+    assert NUMBER_ASKED in run_call(world, [MESSAGE, PATEL, twilio]).replies()[-1]  # over 0.5
+
+
 def test_a_number_is_read_back_digit_by_digit_and_a_correction_is_taken(world):
     unsure = said("413 555 0123", heard=0.2)
     record = run_call(world, [MESSAGE, PATEL, said("Maria Lopez"), unsure])

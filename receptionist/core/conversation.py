@@ -36,5 +36,6 @@ class Conversation(Strict):
     read_back: str = "I heard {value}. Is that right?"
     read_back_again: str = "Sorry, was that {value}? Please say yes or no."
     read_back_wrong: str = "Sorry about that."
-    read_back_below: float = Field(default=0.5, ge=0.0, le=1.0)
+    read_back_below: float = Field(default=0.5, ge=0.0, le=1.0)  # Twilio's Confidence
+    read_back_below_local: float = Field(default=0.8, ge=0.0, le=1.0)  # the local recogniser's
     read_back_slots: tuple[str, ...] = ("name", "phone", "dob")

@@ -140,7 +140,10 @@ def _caller_turn(world: World, st: CallState, event: SpeechRecognized | DtmfPres
         _route(world, st, text, nlu, dtmf, event.at, out)
     else:
         confidence = event.asr_confidence if isinstance(event, SpeechRecognized) else None
-        _answer(world, st, text, nlu, dtmf, event.at, out, confidence)
+        local = isinstance(event, SpeechRecognized) and event.recogniser == "local"
+        below = world.conversation.read_back_below_local if local \
+            else world.conversation.read_back_below
+        _answer(world, st, text, nlu, dtmf, event.at, out, confidence, below)
 
 
 def _negative(world: World, st: CallState) -> tuple[str, str] | None:
@@ -216,7 +219,7 @@ def _goodbye(world: World, st: CallState, out: Actions) -> None:
 
 def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
             dtmf: DtmfPressed | None, at: datetime, out: Actions,
-            confidence: float | None = None) -> None:
+            confidence: float | None = None, below: float = 0.0) -> None:
     flow = world.flows.flows[st.flow or ""]
     current = flow.step(st.step or "")
     if not hasattr(current, "collect"):
@@ -225,7 +228,8 @@ def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
     if st.read_back is not None:
         fresh = _heard_back(world, st, current, text, nlu, dtmf, at, out)
         if fresh is not None:  # a correction, or the answer to the step after the read-back
-            _answer(world, st, fresh, nlu if fresh == text else None, dtmf, at, out, confidence)
+            _answer(world, st, fresh, nlu if fresh == text else None, dtmf, at, out, confidence,
+                    below)
         return
     parsed = parse(current, text, nlu, digits=dtmf.digits if dtmf else None,
                    profile=world.profile, now=at, caller=st.caller)
@@ -235,7 +239,7 @@ def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
             return
     st.partial_number = ""
     if parsed.ok and dtmf is None and confidence is not None \
-            and confidence < world.conversation.read_back_below \
+            and confidence < below \
             and current.type in world.conversation.read_back_slots:
         _read_back(world, st, current, parsed.value, confidence, out)
         return

@@ -61,6 +61,7 @@ class SpeechRecognized(_Event):
     kind: Literal["speech"] = "speech"
     text: str
     asr_confidence: float | None = None
+    recogniser: Literal["twilio", "local"] | None = None  # whose scale asr_confidence is on
     nlu: NluResult | None = None
     spoken: dict[str, float] = {}  # language -> probability, when the audio was identified
 

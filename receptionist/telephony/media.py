@@ -225,6 +225,7 @@ class MediaSession:
                                        at_ms=self.turns.started_ms)
                 self._event(SpeechRecognized(at=self.rec.clock(), text=value.text,
                                              asr_confidence=value.confidence,
+                                             recogniser="local",
                                              spoken=dict(value.languages)),
                             heard=value.text)
             elif kind == "no_input":

@@ -214,7 +214,7 @@ def gather() -> Response:
             event: Any = DtmfPressed(at=_now(), digits=digits)
         elif speech:
             confidence = _form("Confidence", False)
-            event = SpeechRecognized(at=_now(), text=speech,
+            event = SpeechRecognized(at=_now(), text=speech, recogniser="twilio",
                                      asr_confidence=float(confidence) if _is_float(confidence)
                                      else None)
         else:
