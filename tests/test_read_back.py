@@ -155,3 +155,9 @@ def test_the_simulated_caller_says_yes_only_to_what_it_said():
     assert same_answer("+14135550123", "four one three five five five zero one two three")
     assert same_answer("Maria Lopez", "my name is Maria Lopez")
     assert not same_answer("Mario Lopes", "Maria Lopez")
+
+
+def test_a_seven_digit_number_is_not_a_callback_number(world):
+    record = run_call(world, [MESSAGE, PATEL, said("Maria Lopez"), said("555 0187")])
+    assert "callback_number" not in record.state.slots  # it was once stored as +15550187
+    assert record.replies()[-1] == "I have 5 5 5, 0 1 8, 7. And the rest?"

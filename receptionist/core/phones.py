@@ -11,6 +11,8 @@ def e164(raw: str, *, valid_only: bool = False) -> str | None:
         number = phonenumbers.parse(raw, "US")
     except phonenumbers.NumberParseException:
         return None
+    # a number only dialable locally (seven digits, no area code) cannot be called back
     ok = phonenumbers.is_valid_number(number) if valid_only else \
-        phonenumbers.is_possible_number(number)
+        phonenumbers.is_possible_number_with_reason(number) \
+        == phonenumbers.ValidationResult.IS_POSSIBLE
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if ok else None

@@ -34,7 +34,9 @@ from receptionist.speech.audio import resample
 from receptionist.speech.numbers import normalise
 
 log = logging.getLogger("receptionist.speech")
-STEERED = ("phone", "dob", "digits", "name")  # where the streaming result is not good enough
+# where the streaming result is not good enough; a read-back's reply is a yes or a no, or the
+# caller carrying on with the next answer (a number, a date of birth): Whisper hears all three
+STEERED = ("phone", "dob", "digits", "name", "read_back")
 DIGITS_PROMPT = "My phone number is 4 1 3 5 5 5 0 1 2 3."
 WORDS_PROMPT = "My number is four one three, five five five, zero one two three."
 # Attempts (prompt, beam size) in order, until one gives an answer of the right shape. Chosen on
@@ -48,8 +50,9 @@ ATTEMPTS: dict[str, list[tuple[str | None, int]]] = {
     "dob": [("My date of birth is March 3rd, 1985.", 1), (None, 5)],
     "name": [("My name is {names}.", 1)],
     "yes_no": [(None, 1)],  # not steered by default: pocketsphinx is fast and mostly right
+    "read_back": [(None, 1)],
 }
-DEADLINE_S = 2.0  # wait this long for the second pass, then take its best answer so far
+DEADLINE_S = 3.0  # wait this long for the second pass, then take its best answer so far
 MAX_QUEUE = 4  # more utterances waiting than this: the server is overloaded, skip the pass
 
 

@@ -173,7 +173,10 @@ class TurnTaker:
         else:
             self.silence_run += FRAME_MS
         numbers = self.expect in NUMBERS
-        done = (self.silence_run >= (self.cfg.number_end_silence_ms if numbers
+        # a read-back's reply may carry on with the next answer, often a number: wait as long
+        # as for one, unless a plain yes has already ended it
+        patient = numbers or self.expect == "read_back"
+        done = (self.silence_run >= (self.cfg.number_end_silence_ms if patient
                                      else self.cfg.end_silence_ms)
                 or (self.silence_run >= self.cfg.early_end_ms and not numbers
                     and completes(self.expect, self.partial))
