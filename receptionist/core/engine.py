@@ -26,9 +26,17 @@ from receptionist.core.events import (
     VoicemailRecorded,
 )
 from receptionist.core.flowspec import CollectStep
-from receptionist.core.runner import advance, ask, escalate, jump, start_flow, take_voicemail
+from receptionist.core.runner import (
+    advance,
+    ask,
+    context,
+    escalate,
+    jump,
+    start_flow,
+    take_voicemail,
+)
 from receptionist.core.runner import line as _line
-from receptionist.core.slots import YES, parse, spoken, yes_or_no
+from receptionist.core.slots import YES, grouped, parse, spoken, yes_or_no
 from receptionist.core.state import CallState, note
 from receptionist.core.templates import render
 from receptionist.core.world import World
@@ -244,9 +252,7 @@ def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
         _read_back(world, st, current, parsed.value, confidence, out)
         return
     if parsed.ok:
-        st.slots[current.collect] = parsed.value
-        st.attempts = 0
-        st.decision = f"filled {current.collect}"
+        _fill(st, current, parsed.value)
         jump(world, st, current, at, out)
         return
     switch = world.flows.by_intent.get(nlu.intent or "") if nlu else None
@@ -259,12 +265,18 @@ def _answer(world: World, st: CallState, text: str, nlu: NluResult | None,
     if st.attempts >= current.max_attempts:
         _give_up(world, st, current, at, out)
         return
-    context = {**st.slots, "practice": world.practice, "caller": st.caller}
-    again = render(current.reprompt, context) if current.reprompt else (
+    again = render(current.reprompt, context(world, st)) if current.reprompt else (
         render(world.conversation.reask, {"problem": parsed.problem}) + " "
-        + _without_thanks(render(current.prompt, context)))
+        + _without_thanks(render(current.prompt, context(world, st))))
     st.decision = f"reask {current.collect}"
     ask(st, out, again, current.hints, current.type)
+
+
+def _fill(st: CallState, current: Any, value: Any, how: str = "") -> None:
+    """Store a step's answer; the step's tries start again."""
+    st.slots[current.collect] = value
+    st.attempts = 0
+    st.decision = f"filled {current.collect}{how}"
 
 
 def _give_up(world: World, st: CallState, current: Any, at: datetime, out: Actions) -> None:
@@ -307,9 +319,7 @@ def _heard_back(world: World, st: CallState, current: Any, text: str, nlu: NluRe
             caller=st.caller).ok:
         return _carried_on(world, st, current, pending, text, at, out)
     if answer is True:
-        st.slots[current.collect] = pending.get("value")
-        st.attempts = 0
-        st.decision = f"filled {current.collect} (confirmed)"
+        _fill(st, current, pending.get("value"), " (confirmed)")
         jump(world, st, current, at, out)
         return None
     st.attempts += 1
@@ -321,10 +331,10 @@ def _heard_back(world: World, st: CallState, current: Any, text: str, nlu: NluRe
                                  now=at, caller=st.caller).ok:
         return rest  # the answer again, or a correction
     if answer is False:
-        context = {**st.slots, "practice": world.practice, "caller": st.caller}
         st.decision = f"reask {current.collect}: read-back denied"
         ask(st, out, _line(world, "read_back_wrong") + " "
-            + _without_thanks(render(current.prompt, context)), current.hints, current.type)
+            + _without_thanks(render(current.prompt, context(world, st))), current.hints,
+            current.type)
     else:  # "sorry?": the read-back again, not the step's question
         _read_back(world, st, current, pending.get("value"), pending.get("confidence", 0.0),
                    out, again=True)
@@ -338,10 +348,8 @@ def _carried_on(world: World, st: CallState, current: Any, pending: dict[str, An
     When actions come first (verifying a date of birth), the reply waits for the question
     they lead to (`st.carried`), unless that is the same question again.
     """
-    st.slots[current.collect] = pending.get("value")
-    st.attempts = 0
+    _fill(st, current, pending.get("value"), " (read back, not denied)")
     note(st, "system", f"{current.collect} kept: read back, not denied")
-    st.decision = f"filled {current.collect} (read back, not denied)"
     st.carried = {"text": text, "after": current.id}
     jump(world, st, current, at, out)
     return _next_answered(world, st, out)
@@ -378,8 +386,7 @@ def _rest_of_number(world: World, st: CallState, current: Any, text: str,
         return whole
     st.partial_number = joined
     st.decision = f"partial {current.collect}: {len(joined)} digits so far"
-    grouped = ", ".join(" ".join(g) for g in (joined[:3], joined[3:6], joined[6:]) if g)
-    ask(st, out, f"I have {grouped}. And the rest?", current.hints, current.type)
+    ask(st, out, f"I have {grouped(joined)}. And the rest?", current.hints, current.type)
     return None
 
 

@@ -73,6 +73,11 @@ def _yes_no(step: CollectStep, text: str, nlu: NluResult | None, digits: str | N
     return Parsed(answer) if answer is not None else Parsed(problem="a yes or a no")
 
 
+def grouped(digits: str) -> str:
+    """Digits as a phone number is said: "4 1 3, 5 5 5, 0 1 2 3"."""
+    return ", ".join(" ".join(g) for g in (digits[:3], digits[3:6], digits[6:]) if g)
+
+
 def spoken(value: Any, kind: str) -> str:
     """A slot value as the receptionist says it back: a phone number digit by digit."""
     if isinstance(value, dict):
@@ -80,8 +85,7 @@ def spoken(value: Any, kind: str) -> str:
     text = str(value)
     if kind == "phone":
         digits = re.sub(r"\D", "", text)
-        digits = digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
-        return ", ".join(" ".join(g) for g in (digits[:3], digits[3:6], digits[6:]) if g)
+        return grouped(digits[1:] if len(digits) == 11 and digits.startswith("1") else digits)
     if kind == "dob":
         day = date.fromisoformat(text)
         return f"{day.strftime('%B')} {day.day}, {day.year}"
