@@ -9,6 +9,7 @@ from receptionist.config.matrix import load_matrix
 from receptionist.config.profile import load_profile
 from receptionist.config.settings import ROOT
 from receptionist.core.errors import AlwaysEscalateDisabled, UnknownTarget
+from receptionist.core.escalation import Detector
 from receptionist.storage.tables import handoffs
 from tests.conftest import MONDAY_9PM, rows
 
@@ -156,3 +157,46 @@ def test_a_broken_escalation_file_stops_start_up(tmp_path, settings, nlu, clock)
                                                         "  human_request:\n    enabled: false\n"))
     with pytest.raises(AlwaysEscalateDisabled):
         create_app(replace(settings, flows_dir=flows), nlu=nlu, clock=clock)
+
+
+# Warning signs in the words the public lists use (Red Cross, NHS, BE FAST, 988 and NIMH, elder-
+# and child-protection pages, consumer-rights pages), phrased for this test: the matrix's own
+# patterns must catch them even when the classifier and the semantic net do not.
+WARNING_SIGNS = {
+    "safety": ["my grandad's collapsed on the floor", "she's gone grey and she's gasping for air",
+               "his face is drooping and his speech is slurred", "he's coughing up blood",
+               "my toddler drank half a bottle of mouthwash", "there's a man in reception "
+               "with a knife", "I can smell gas in your waiting room", "he won't wake up"],
+    "mental_health": ["I just want to die", "I've been giving all my things away",
+                      "my family would be better off without me", "I feel so trapped"],
+    "minors_vulnerable": ["my kids are home alone and I'm stuck at work", "I'm his conservator",
+                          "her carer has been stealing her money"],
+    "legal_complaint": ["you'll be hearing from my solicitor", "I'm taking you to small claims",
+                        "I'm reporting your practice to the licensing board"],
+    "human_request": ["are you a robot", "is anybody there", "I don't want an automated system",
+                      "is there a receptionist I could talk to"],
+}
+NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
+               "my filling came out, nothing urgent", "I've neglected my teeth for years",
+               "I have a plan with Delta Dental", "can I make a payment plan",
+               "the treatment has begun to help", "is someone available Saturday morning",
+               "a member of staff told me to ring back about my bill",
+               "I can't go on Tuesday, can we move it", "my food gets trapped between two teeth"]
+
+
+def _detector() -> Detector:
+    settings = ROOT / "flows" / "settings"
+    return Detector(load_matrix(settings / "escalation.yaml",
+                                load_profile(settings / "practice.yaml")))
+
+
+@pytest.mark.parametrize(("category", "text"),
+                         [(c, t) for c, texts in WARNING_SIGNS.items() for t in texts])
+def test_warning_signs_in_other_words_are_caught_by_the_patterns_alone(category, text):
+    hit = _detector().detect(text, None)
+    assert hit is not None and hit[0] == category, (text, hit)
+
+
+@pytest.mark.parametrize("text", NEAR_MISSES)
+def test_ordinary_words_near_the_warning_signs_do_not_escalate(text):
+    assert _detector().detect(text, None) is None, text
