@@ -200,3 +200,21 @@ def test_warning_signs_in_other_words_are_caught_by_the_patterns_alone(category,
 @pytest.mark.parametrize("text", NEAR_MISSES)
 def test_ordinary_words_near_the_warning_signs_do_not_escalate(text):
     assert _detector().detect(text, None) is None, text
+
+
+@pytest.mark.parametrize("answer", ["my tooth hurts", "I have a toothache",
+                                    "a tooth that hurts", "I broke a tooth"])
+def test_tooth_pain_is_a_visit_to_book_not_an_emergency(caller, answer):
+    # the receptionist's own question offers "a tooth that hurts"; it once sent that answer to
+    # the 911 line, and "I have a toothache" to the office manager
+    result = caller.call(["I'd like to book an appointment", "Maria Garcia", "March 3rd 1985",
+                          answer, "next Wednesday at 2 pm", "yes", "no thanks"],
+                         caller="+14135550123")
+    assert result.outcome["escalation"] is None, result.turns
+    assert result.outcome["disposition"] == "booked", result.turns
+
+
+def test_a_toothache_as_the_first_words_starts_a_booking(caller):
+    result = caller.call(["I have a toothache, can I come in this week"], caller="+14135550123")
+    assert result.outcome["escalation"] is None, result.turns
+    assert result.outcome["flow"] == "book_appointment", result.turns
