@@ -92,12 +92,12 @@ def calibrate(encoder: MiniLM, data: TrainingData, matrix: EscalationMatrix,
         recall_at = float(np.quantile(oof[name][mine], RECALL_QUANTILE))
         false_at = float(np.quantile(oof[name][ordinary], 1 - per_category_false))
         floor = float(np.quantile((noise @ x[mine].T).max(1), NOISE_QUANTILE))
-        margin = max(recall_at, false_at, MIN_MARGIN)
-        report[name] = {"examples": int(mine.sum()), "margin": round(margin, 4),
+        cut = max(recall_at, false_at, MIN_MARGIN)
+        report[name] = {"examples": int(mine.sum()), "margin": round(cut, 4),
                         "floor": round(floor, 4),
                         "recall_margin": round(recall_at, 4),
                         "false_alarm_margin": round(false_at, 4),
-                        "oof_recall": round(float(((oof[name][mine] >= margin)
+                        "oof_recall": round(float(((oof[name][mine] >= cut)
                                                    & (near[name][mine] >= floor)).mean()), 4),
                         "intents": sorted(wanted[name])}
     alarms = np.zeros(len(x), dtype=bool)
