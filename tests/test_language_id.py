@@ -1,5 +1,7 @@
 """Callers who speak no English, told apart by the sound of their first turn."""
 
+from concurrent.futures import Future
+
 import pytest
 
 from receptionist.config.settings import ROOT
@@ -66,8 +68,27 @@ class Heard:
 class Busy:
     model = "busy"
 
-    def identify(self, audio, deadline_s=1.5):
-        return None  # overloaded: no answer
+    def submit(self, audio):
+        return None  # overloaded: nothing is queued
+
+    def result(self, future, deadline_s=None):
+        return None
+
+
+class Late:
+    """Identification that answers only after each turn's deadline has passed."""
+
+    model = "late"
+
+    def __init__(self):
+        self.futures: list[Future] = []
+
+    def submit(self, audio):
+        self.futures.append(Future())
+        return self.futures[-1]
+
+    def result(self, future, deadline_s=None):
+        return None  # the deadline passed first
 
 
 def test_only_the_first_turns_are_identified_and_a_busy_model_changes_nothing():
@@ -81,6 +102,20 @@ def test_only_the_first_turns_are_identified_and_a_busy_model_changes_nothing():
     assert not isinstance(asr.start(None, (), channel), IdentifiedRecognition)
     assert not isinstance(Identified(Heard(), Busy()).start("name", (), {}),
                           IdentifiedRecognition)  # an answer to a question is never identified
+
+
+def test_an_answer_that_came_too_late_is_used_on_the_next_free_turn():
+    lid = Late()
+    asr = Identified(Heard(), lid)
+    channel: dict = {}
+    first = asr.start(None, (), channel)
+    first.accept(silence(1000))
+    assert first.finish().languages == ()  # went on in English, as without the model
+    lid.futures[0].set_result({"en": 0.01, "es": 0.98, "zh": 0.0})  # the answer, too late
+    second = asr.start(None, (), channel)
+    second.accept(silence(1000))
+    assert dict(second.finish().languages) == {"en": 0.01, "es": 0.98, "zh": 0.0}
+    assert "language_late" in channel  # the second turn's own answer may still come
 
 
 def test_an_answer_to_a_question_is_never_taken_for_a_language(detector):

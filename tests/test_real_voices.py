@@ -162,3 +162,48 @@ def test_fixed_prompts_are_rendered_at_start_up(speech):
     while time.monotonic() < deadline and any(speech.tts.cache.get(s) is None for s in first):
         time.sleep(0.5)
     assert all(speech.tts.cache.get(s) is not None for s in first)
+
+
+class PromptedWhisper:
+    """Records how the second pass was steered, and answers as Whisper would."""
+
+    model = "recording"
+
+    def __init__(self):
+        self.attempts = []
+
+    def transcribe(self, audio, prompt=None, deadline_s=1.5, attempts=None, accept=None):
+        from receptionist.speech.refine import Heard
+        self.attempts.append(attempts)
+        return Heard("A cleaning.", 0.9)
+
+
+def test_a_choice_is_steered_by_the_practices_options(speech):
+    from receptionist.service.world import load_world
+    from receptionist.speech.config import with_second_pass
+
+    world = load_world(ROOT / "flows")
+    whisper = PromptedWhisper()
+    refined = with_second_pass(Fast(), ("appointment_type", "insurer"), world)
+    refined.whisper = whisper
+    rec = refined.start("appointment_type", ("cleaning", "checkup"), {})
+    rec.accept(silence(20))
+    assert rec.finish().text == "a cleaning"
+    prompt = whisper.attempts[-1][0][0]
+    assert all(kind in prompt.lower() for kind in world.profile.appointment_types), prompt
+    refined.start("insurer", (), {}).finish()  # nothing heard: no pass, nothing invented
+    rec = refined.start("insurer", (), {})
+    rec.accept(silence(20))
+    rec.finish()
+    assert "Humana" in whisper.attempts[-1][0][0]  # not accepted, still a name to hear right
+
+
+def test_a_cleaning_over_audio_is_booked_as_a_cleaning(audio_caller):
+    # pocketsphinx heard "cleaning" as "bleeding" and the booking went to the safety line
+    result = audio_caller().call(["I'd like to make an appointment", "March 3rd 1985",
+                                  "cleaning", "next Wednesday at 9 am", "yes", "no"],
+                                 caller="+14135550123")
+    heard = [(t.get("heard"), t.get("receptionist", "")[:70]) for t in result.turns[1:]]
+    assert result.outcome["escalation"] is None, heard
+    assert result.outcome["disposition"] == "booked", heard
+    assert "cleaning" in " ".join(t["receptionist"] for t in result.turns), heard

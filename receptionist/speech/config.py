@@ -237,8 +237,12 @@ def with_second_pass(asr: Any, steps: tuple[str, ...], world: Any) -> Any:
                                       f"and names rely on {asr.name} alone")
     if whisper is None:
         return asr
-    people = tuple(p.name for p in list(world.profile.providers) + list(world.profile.staff))
-    return Refined(asr, whisper, steps, names=people)
+    profile = world.profile
+    people = tuple(p.name for p in list(profile.providers) + list(profile.staff))
+    choices = {"appointment_type": tuple(profile.appointment_types),
+               "insurer": tuple(profile.insurers_accepted + profile.insurers_not_accepted),
+               "person": people}
+    return Refined(asr, whisper, steps, names=people, choices=choices)
 
 
 def with_language_id(asr: Any, world: Any) -> Any:

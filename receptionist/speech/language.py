@@ -170,7 +170,10 @@ class IdentifiedRecognition:
     """One early utterance: recognised as usual, and kept for language identification.
 
     A long turn is identified on its first 1.6 s while the caller goes on talking, so the
-    answer is usually there when the turn ends and the reply is not held up by it.
+    answer is usually there when the turn ends and the reply is not held up by it. An answer
+    that comes after its turn's deadline is not lost: the caller's next free turn uses it if
+    its own does not come in time (on a slow or busy server a Spanish caller is then routed
+    on their second turn instead of never).
     """
 
     def __init__(self, inner: Recognition, lid: LanguageId, channel: dict[str, Any]) -> None:
@@ -194,11 +197,25 @@ class IdentifiedRecognition:
             return hyp  # a cough, a door or a word too short to tell
         self.channel["language_turns"] = self.channel.get("language_turns", 0) + 1
         try:
-            found = self.lid.result(self.early) if self.early is not None \
-                else self.lid.identify(np.concatenate(self.audio))
+            future = self.early if self.early is not None \
+                else self.lid.submit(np.concatenate(self.audio))
+            found = self.lid.result(future)
         except Exception:  # noqa: BLE001 - the English result is still an answer
             log.exception("language identification failed; going on in English")
             return hyp
+        late = self.channel.pop("language_late", None)
+        if found is None:
+            found = _answer(late)  # an earlier turn's, which came after that turn went on
+            if future is not None and not future.done():
+                self.channel["language_late"] = future  # for the caller's next free turn
         if found is None:
             return hyp
         return Hypothesis(hyp.text, hyp.confidence, languages=tuple(found.items()))
+
+
+def _answer(future: Future | None) -> dict[str, float] | None:
+    """A finished identification's probabilities; None if it is not done or failed."""
+    if future is None or not future.done() or future.cancelled() or future.exception():
+        return None
+    found: dict[str, float] = future.result()
+    return found
