@@ -207,3 +207,78 @@ def test_a_cleaning_over_audio_is_booked_as_a_cleaning(audio_caller):
     assert result.outcome["escalation"] is None, heard
     assert result.outcome["disposition"] == "booked", heard
     assert "cleaning" in " ".join(t["receptionist"] for t in result.turns), heard
+
+
+class Misheard:
+    name, model = "fast", "fast"
+
+    def __init__(self, text):
+        self.text = text
+
+    def start(self, expect=None, hints=(), channel=None):
+        heard = self.text
+
+        class Rec:
+            def accept(self, pcm):
+                return ""
+
+            def finish(self):
+                return Hypothesis(heard, 0.5)
+        return Rec()
+
+
+class Answers:
+    """A second pass that hears a fixed text, and counts how often it was asked."""
+
+    model = "answers"
+
+    def __init__(self, text):
+        self.text, self.calls = text, 0
+
+    def transcribe(self, audio, prompt=None, deadline_s=1.5, attempts=None, accept=None):
+        from receptionist.speech.refine import Heard
+        self.calls += 1
+        return Heard(self.text, 0.8)
+
+
+@pytest.mark.parametrize(("streamed", "second", "want", "passes"), [
+    ("do you take aetna", "Do you take Aetna?", "do you take aetna", 0),  # clear: no pass
+    ("do you take treatment", "Do you take Aetna?", "do you take aetna", 1),
+    ("who blue what", "Thank you.", "who blue what", 1),  # Whisper's noise never ends a call
+])
+def test_a_free_request_is_heard_again_only_when_its_words_are_not_clear(streamed, second,
+                                                                       want, passes):
+    clear = {"do you take aetna"}.__contains__  # what the NLU would understand
+    whisper = Answers(second)
+    refined = Refined(Misheard(streamed), whisper)
+    rec = refined.start(None, (), {"clear": clear})
+    rec.accept(silence(20))
+    assert rec.finish().text == want
+    assert whisper.calls == passes
+    assert not isinstance(refined.start(None, (), {}), RefinedRecognition)  # text calls: none
+
+
+def test_the_streaming_words_still_count_for_the_matrixs_listed_phrases():
+    # Whisper, steered by the practice's names, heard "disputing" as "distuting"; pocketsphinx
+    # heard it right, and a complaint is a complaint whoever heard it
+    from receptionist.core.harness import run_call, said
+    from receptionist.service.world import load_world
+
+    world = load_world(ROOT / "flows", ROOT / "nlu_data")
+    whisper_words = said("i'm distuting the charge with my credit card company")
+    event = whisper_words.model_copy(update={
+        "recogniser": "local",
+        "also_heard": "i'm disputing the charge with my credit card company"})
+    record = run_call(world, [said("I'd like to leave a message", "leave_message"), event])
+    assert record.state.escalation == "legal_complaint", record.replies()
+    record = run_call(world, [said("I'd like to leave a message", "leave_message"),
+                              whisper_words.model_copy(update={"also_heard": "a bleeding"})])
+    assert record.state.escalation is None  # no listed phrase: the second pass's words decide
+
+
+def test_a_refined_answer_keeps_the_streaming_words():
+    refined = Refined(Misheard("a bleeding"), Answers("A cleaning."))
+    rec = refined.start("appointment_type", ("cleaning",), {})
+    rec.accept(silence(20))
+    hyp = rec.finish()
+    assert (hyp.text, hyp.also) == ("a cleaning", "a bleeding")

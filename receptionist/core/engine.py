@@ -135,8 +135,10 @@ def _caller_turn(world: World, st: CallState, event: SpeechRecognized | DtmfPres
         st.decision = "ignored: call already handed over"
         return
     spoken = event.spoken if isinstance(event, SpeechRecognized) else None
+    also = event.also_heard if isinstance(event, SpeechRecognized) else None
     hit = world.detector.detect(text, nlu, dtmf, answering=st.phase == "in_flow",
                                 spoken=spoken) \
+        or (world.detector.detect(also, None, answering=True) if also else None) \
         or _negative(world, st)
     if hit:
         escalate(world, st, hit[0], hit[1], event.at, out)

@@ -64,6 +64,7 @@ class SpeechRecognized(_Event):
     recogniser: Literal["twilio", "local"] | None = None  # whose scale asr_confidence is on
     nlu: NluResult | None = None
     spoken: dict[str, float] = {}  # language -> probability, when the audio was identified
+    also_heard: str | None = None  # the streaming recogniser's words, when a second pass won
 
 
 class DtmfPressed(_Event):

@@ -18,11 +18,14 @@ class Hypothesis:
     """What a recogniser heard: text (normalised for the NLU) and its confidence, if known.
 
     `languages`: (language, probability) pairs when the spoken language was identified.
+    `also`: the streaming recogniser's words when a second pass replaced them (the matrix's
+    listed phrases are looked for in both: Whisper hears "disputing" as "distuting").
     """
 
     text: str
     confidence: float | None = None
     languages: tuple[tuple[str, float], ...] = ()
+    also: str = ""
 
 
 class Recognition(Protocol):

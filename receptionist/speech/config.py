@@ -126,10 +126,18 @@ class Speech:
     turns: TurnConfig
     vad: Callable[[], Any] | None = None  # a detector per call; None: turn_taking.vad's
 
-    def turn_taker(self, understood: Callable[[str], bool] | None = None) -> TurnTaker:
-        """Turn taking for one side of one call (`understood`: may a free request end early?)."""
-        return TurnTaker(self.asr, self.turns, vad=self.vad() if self.vad else None,
-                         understood=understood)
+    def turn_taker(self, understood: Callable[[str], bool] | None = None,
+                   clear: Callable[[str], bool] | None = None) -> TurnTaker:
+        """Turn taking for one side of one call.
+
+        `understood`: may a free request end early? `clear`: are a free request's words clear
+        enough to need no second pass?
+        """
+        taker = TurnTaker(self.asr, self.turns, vad=self.vad() if self.vad else None,
+                          understood=understood)
+        if clear is not None:
+            taker.channel["clear"] = clear
+        return taker
 
     def describe(self) -> dict[str, str]:
         """Which engine and model are in use (logged at start-up, shown by /health)."""

@@ -20,6 +20,7 @@ import shutil
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +211,7 @@ class IdentifiedRecognition:
                 self.channel["language_late"] = future  # for the caller's next free turn
         if found is None:
             return hyp
-        return Hypothesis(hyp.text, hyp.confidence, languages=tuple(found.items()))
+        return replace(hyp, languages=tuple(found.items()))
 
 
 def _answer(future: Future | None) -> dict[str, float] | None:

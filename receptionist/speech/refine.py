@@ -39,7 +39,8 @@ log = logging.getLogger("receptionist.speech")
 # caller carrying on with the next answer (a number, a date of birth): Whisper hears all three
 # a choice among the step's options (a visit type, an insurer, who a message is for): a word
 # misheard there books the wrong visit, or ("cleaning" heard as "bleeding") reaches the safety line
-STEERED = ("phone", "dob", "digits", "name", "read_back", "appointment_type", "insurer", "person")
+STEERED = ("phone", "dob", "digits", "name", "read_back", "appointment_type", "insurer", "person",
+           "free")
 DIGITS_PROMPT = "My phone number is 4 1 3 5 5 5 0 1 2 3."
 WORDS_PROMPT = "My number is four one three, five five five, zero one two three."
 # Attempts (prompt, beam size) in order, until one gives an answer of the right shape. Chosen on
@@ -60,8 +61,10 @@ ATTEMPTS: dict[str, list[tuple[str | None, int]]] = {
     "appointment_type": [("{sentences}", 1), ("{listed}", 1)],
     "insurer": [("{sentences}", 1), ("{listed}", 1)],
     "person": [("{sentences}", 1), ("{listed}", 1)],
+    "free": [(None, 1)],
 }
 CHOICES = ("appointment_type", "insurer", "person")
+FREE = "free"  # a request, no question asked: only when the streaming words are not clear
 DEADLINE_S = 3.0  # wait this long for the second pass, then take its best answer so far
 MAX_QUEUE = 4  # more utterances waiting than this: the server is overloaded, skip the pass
 
@@ -209,16 +212,19 @@ class Refined:
               channel: dict[str, Any] | None = None) -> Recognition:
         """Begin an utterance; the second pass runs at its end if the step is steered."""
         inner = self.stream.start(expect, hints, channel)
+        clear = (channel or {}).get("clear")
+        if expect is None and FREE in self.steered and clear is not None:
+            return FreeRecognition(inner, self.whisper, ATTEMPTS[FREE], clear)
         if expect not in self.steered:
             return inner
         names = ", ".join([h for h in hints if h[:1].isupper()] + list(self.names)[:12])
         options = [o for o in (self.choices.get(expect or "") or hints) if o] or ["checkup"]
         attempts = [(p.format(names=names or "Maria Lopez", **_listed(options)) if p else None,
                      beam) for p, beam in ATTEMPTS[expect or ""]]
-        shape = SHAPES.get(expect or "")
-        if expect in CHOICES:
-            shape = _mentions([*options, *hints])
-        return RefinedRecognition(inner, self.whisper, attempts, shape)
+        if expect in CHOICES:  # a sentence about something else may come instead of a choice
+            return RefinedRecognition(inner, self.whisper, attempts, _mentions([*options, *hints]),
+                                      keep_streaming=True)
+        return RefinedRecognition(inner, self.whisper, attempts, SHAPES.get(expect or ""))
 
     def __getattr__(self, item: str) -> Any:
         return getattr(self.stream, item)  # calibrate() and the rest
@@ -229,9 +235,14 @@ class RefinedRecognition:
 
     def __init__(self, inner: Recognition, whisper: Whisper,
                  attempts: list[tuple[str | None, int]],
-                 accept: Callable[[str], bool] | None = None) -> None:
+                 accept: Callable[[str], bool] | None = None, keep_streaming: bool = False
+                 ) -> None:
         self.inner, self.whisper, self.attempts, self.shape = inner, whisper, attempts, accept
         self.audio: list[np.ndarray] = []
+        # the streaming words ride along (`Hypothesis.also`) where they may be a sentence: not
+        # for numbers, where pocketsphinx's guesses at real voices can say anything ("nine one
+        # one")
+        self.keep_streaming = keep_streaming
 
     def accept(self, pcm: np.ndarray) -> str:
         """Feed audio; partial results come from the streaming recogniser."""
@@ -243,14 +254,48 @@ class RefinedRecognition:
         fast = self.inner.finish()
         if not self.audio or not fast.text.strip():
             return fast  # a cough or a door: Whisper would invent words for it
-        try:
-            heard = self.whisper.transcribe(np.concatenate(self.audio), attempts=self.attempts,
-                                            accept=self.shape)
-        except Exception:  # noqa: BLE001 - the streaming result is still an answer
-            log.exception("ASR second pass failed; using the streaming result")
-            heard = None
+        heard = self._second_pass()
         if heard is None or not heard.text:
             # the streaming recogniser alone rarely gets these steps right: not sure of it
             return Hypothesis(fast.text, 0.0)
-        clean = heard.text.lower().replace("-", " ").replace(",", " ").rstrip(".!?")
-        return Hypothesis(normalise(" ".join(clean.split())), heard.confidence)
+        return Hypothesis(_tidy(heard.text), heard.confidence,
+                          also=fast.text if self.keep_streaming else "")
+
+    def _second_pass(self) -> Heard | None:
+        try:
+            return self.whisper.transcribe(np.concatenate(self.audio), attempts=self.attempts,
+                                           accept=self.shape)
+        except Exception:  # noqa: BLE001 - the streaming result is still an answer
+            log.exception("ASR second pass failed; using the streaming result")
+            return None
+
+
+class FreeRecognition(RefinedRecognition):
+    """A free request (no question asked): Whisper only when the streaming words are not clear.
+
+    Most requests are understood from the streaming result, and pay nothing. When they are not
+    ("do you take treatment" for "do you take Aetna"), Whisper hears the utterance again, and
+    its words are taken if the NLU understands them; else the streaming words stand (Whisper
+    invents "Thank you." on noise, which must not end a call).
+    """
+
+    def __init__(self, inner: Recognition, whisper: Whisper,
+                 attempts: list[tuple[str | None, int]], clear: Callable[[str], bool]) -> None:
+        super().__init__(inner, whisper, attempts, keep_streaming=True)
+        self.clear = clear
+
+    def finish(self) -> Hypothesis:
+        """The streaming result if it is clear, else Whisper's words if they are."""
+        fast = self.inner.finish()
+        if not self.audio or not fast.text.strip() or self.clear(fast.text):
+            return fast
+        heard = self._second_pass()
+        text = _tidy(heard.text) if heard is not None and heard.text else ""
+        return Hypothesis(text, heard.confidence, also=fast.text) \
+            if heard and text and self.clear(text) else fast
+
+
+def _tidy(text: str) -> str:
+    """Whisper's text as the streaming recogniser writes it: lower case, numbers as digits."""
+    clean = text.lower().replace("-", " ").replace(",", " ").rstrip(".!?")
+    return normalise(" ".join(clean.split()))

@@ -30,6 +30,7 @@ DTMF_PAUSE_MS = 2000
 LEAVE_GRACE_MS = 30000
 UNDERSTOOD = 0.9  # NLU confidence at which a free request may end after a short pause
 UNSURE = ("out_of_scope", "inform", "affirm", "deny", "greet")  # no request in them yet
+CLEAR = 0.7  # a free request understood this surely needs no second pass of the recogniser
 
 
 def plan(outcome: Any, urls: twiml.Urls) -> dict[str, Any]:
@@ -142,7 +143,7 @@ class MediaSession:
         self.speaker = Speaker(speech.tts, self.send,
                                self.recorder.outbound if self.recorder else None)
         self.speaker.start()
-        self.turns = speech.turn_taker(understood=self._understood)
+        self.turns = speech.turn_taker(understood=self._understood, clear=self._words_clear)
         self.stream_sid = self.call_sid = ""
         self.turn = "0"
         self.marks: list[str] = []
@@ -226,7 +227,8 @@ class MediaSession:
                 self._event(SpeechRecognized(at=self.rec.clock(), text=value.text,
                                              asr_confidence=value.confidence,
                                              recogniser="local",
-                                             spoken=dict(value.languages)),
+                                             spoken=dict(value.languages),
+                                             also_heard=value.also or None),
                             heard=value.text)
             elif kind == "no_input":
                 self._event(NoInput(at=self.rec.clock()))
@@ -271,12 +273,22 @@ class MediaSession:
 
     def _understood(self, partial: str) -> bool:
         """Early end of a free request: the NLU is already sure what the caller wants."""
+        return self._sure(partial, UNDERSTOOD)
+
+    def _words_clear(self, text: str) -> bool:
+        """A free request's words say what the caller wants (no second pass needed).
+
+        A goodbye is never clear enough: Whisper says "Thank you." for noise.
+        """
+        return self._sure(text, CLEAR, also_unsure=("goodbye",))
+
+    def _sure(self, text: str, at: float, also_unsure: tuple[str, ...] = ()) -> bool:
         try:
-            result = self.rec.service.nlu.parse(partial)
+            result = self.rec.service.nlu.parse(text)
         except Exception:  # noqa: BLE001 - the ordinary endpointing still ends the turn
             return False
-        return bool(result.intent) and result.intent not in UNSURE \
-            and result.confidence >= UNDERSTOOD
+        return bool(result.intent) and result.intent not in (*UNSURE, *also_unsure) \
+            and result.confidence >= at
 
     # ---- us -> the engine -> Twilio -------------------------------------------------------
     def _event(self, event: Any, heard: str | None = None) -> None:
