@@ -248,10 +248,10 @@ class Answers:
 ])
 def test_a_free_request_is_heard_again_only_when_its_words_are_not_clear(streamed, second,
                                                                        want, passes):
-    clear = {"do you take aetna"}.__contains__  # what the NLU would understand
+    clarity = {"do you take aetna": 0.85, "do you take treatment": 0.4}.get  # the NLU's
     whisper = Answers(second)
     refined = Refined(Misheard(streamed), whisper)
-    rec = refined.start(None, (), {"clear": clear})
+    rec = refined.start(None, (), {"clarity": lambda text: clarity(text, 0.0)})
     rec.accept(silence(20))
     assert rec.finish().text == want
     assert whisper.calls == passes
@@ -282,3 +282,12 @@ def test_a_refined_answer_keeps_the_streaming_words():
     rec.accept(silence(20))
     hyp = rec.finish()
     assert (hyp.text, hyp.also) == ("a cleaning", "a bleeding")
+
+
+def test_when_to_book_is_steered_and_tried_again_until_it_names_a_time():
+    whisper = PromptedWhisper()
+    rec = Refined(Fast(), whisper).start("datetime", ("tomorrow",), {})
+    assert isinstance(rec, RefinedRecognition)
+    assert [p for p, _ in rec.attempts][0].startswith("Tomorrow at 11 am")
+    assert rec.shape("Friday at 10 am.") and rec.shape("tomorrow morning")
+    assert not rec.shape("When is the item?")  # espeak-ng's "Wednesday 9 am", unprompted

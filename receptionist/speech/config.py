@@ -127,16 +127,16 @@ class Speech:
     vad: Callable[[], Any] | None = None  # a detector per call; None: turn_taking.vad's
 
     def turn_taker(self, understood: Callable[[str], bool] | None = None,
-                   clear: Callable[[str], bool] | None = None) -> TurnTaker:
+                   clarity: Callable[[str], float] | None = None) -> TurnTaker:
         """Turn taking for one side of one call.
 
-        `understood`: may a free request end early? `clear`: are a free request's words clear
-        enough to need no second pass?
+        `understood`: may a free request end early? `clarity`: how well the NLU understands a
+        free request's words (whether a second pass may help).
         """
         taker = TurnTaker(self.asr, self.turns, vad=self.vad() if self.vad else None,
                           understood=understood)
-        if clear is not None:
-            taker.channel["clear"] = clear
+        if clarity is not None:
+            taker.channel["clarity"] = clarity
         return taker
 
     def describe(self) -> dict[str, str]:

@@ -30,7 +30,6 @@ DTMF_PAUSE_MS = 2000
 LEAVE_GRACE_MS = 30000
 UNDERSTOOD = 0.9  # NLU confidence at which a free request may end after a short pause
 UNSURE = ("out_of_scope", "inform", "affirm", "deny", "greet")  # no request in them yet
-CLEAR = 0.7  # a free request understood this surely needs no second pass of the recogniser
 
 
 def plan(outcome: Any, urls: twiml.Urls) -> dict[str, Any]:
@@ -143,7 +142,7 @@ class MediaSession:
         self.speaker = Speaker(speech.tts, self.send,
                                self.recorder.outbound if self.recorder else None)
         self.speaker.start()
-        self.turns = speech.turn_taker(understood=self._understood, clear=self._words_clear)
+        self.turns = speech.turn_taker(understood=self._understood, clarity=self._clarity)
         self.stream_sid = self.call_sid = ""
         self.turn = "0"
         self.marks: list[str] = []
@@ -273,22 +272,18 @@ class MediaSession:
 
     def _understood(self, partial: str) -> bool:
         """Early end of a free request: the NLU is already sure what the caller wants."""
-        return self._sure(partial, UNDERSTOOD)
+        return self._clarity(partial, unsure=UNSURE) >= UNDERSTOOD
 
-    def _words_clear(self, text: str) -> bool:
-        """A free request's words say what the caller wants (no second pass needed).
+    def _clarity(self, text: str, unsure: tuple[str, ...] = (*UNSURE, "goodbye")) -> float:
+        """How well the NLU understands a request in these words; 0 for no request.
 
-        A goodbye is never clear enough: Whisper says "Thank you." for noise.
+        For the second pass a goodbye is no request: Whisper says "Thank you." for noise.
         """
-        return self._sure(text, CLEAR, also_unsure=("goodbye",))
-
-    def _sure(self, text: str, at: float, also_unsure: tuple[str, ...] = ()) -> bool:
         try:
             result = self.rec.service.nlu.parse(text)
         except Exception:  # noqa: BLE001 - the ordinary endpointing still ends the turn
-            return False
-        return bool(result.intent) and result.intent not in (*UNSURE, *also_unsure) \
-            and result.confidence >= at
+            return 0.0
+        return result.confidence if result.intent and result.intent not in unsure else 0.0
 
     # ---- us -> the engine -> Twilio -------------------------------------------------------
     def _event(self, event: Any, heard: str | None = None) -> None:
