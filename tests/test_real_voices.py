@@ -245,13 +245,16 @@ class Answers:
     ("do you take aetna", "Do you take Aetna?", "do you take aetna", 0),  # clear: no pass
     ("do you take treatment", "Do you take Aetna?", "do you take aetna", 1),
     ("who blue what", "Thank you.", "who blue what", 1),  # Whisper's noise never ends a call
+    ("no thanks", "No thanks.", "no thanks", 0),  # a clear "no" is clear: no pass, no wait
 ])
 def test_a_free_request_is_heard_again_only_when_its_words_are_not_clear(streamed, second,
                                                                        want, passes):
-    clarity = {"do you take aetna": 0.85, "do you take treatment": 0.4}.get  # the NLU's
+    readings = {"do you take aetna": ("insurance_question", 0.85), "no thanks": ("deny", 0.95),
+                "do you take treatment": ("insurance_question", 0.4),
+                "thank you": ("goodbye", 0.9)}  # the NLU's
     whisper = Answers(second)
     refined = Refined(Misheard(streamed), whisper)
-    rec = refined.start(None, (), {"clarity": lambda text: clarity(text, 0.0)})
+    rec = refined.start(None, (), {"reading": lambda text: readings.get(text, (None, 0.0))})
     rec.accept(silence(20))
     assert rec.finish().text == want
     assert whisper.calls == passes

@@ -127,16 +127,17 @@ class Speech:
     vad: Callable[[], Any] | None = None  # a detector per call; None: turn_taking.vad's
 
     def turn_taker(self, understood: Callable[[str], bool] | None = None,
-                   clarity: Callable[[str], float] | None = None) -> TurnTaker:
+                   reading: Callable[[str], tuple[str | None, float]] | None = None
+                   ) -> TurnTaker:
         """Turn taking for one side of one call.
 
-        `understood`: may a free request end early? `clarity`: how well the NLU understands a
-        free request's words (whether a second pass may help).
+        `understood`: may a free request end early? `reading`: the NLU's (intent, confidence)
+        for a free turn's words (whether a second pass may help).
         """
         taker = TurnTaker(self.asr, self.turns, vad=self.vad() if self.vad else None,
                           understood=understood)
-        if clarity is not None:
-            taker.channel["clarity"] = clarity
+        if reading is not None:
+            taker.channel["reading"] = reading
         return taker
 
     def describe(self) -> dict[str, str]:

@@ -72,8 +72,9 @@ ATTEMPTS: dict[str, list[tuple[str | None, int]]] = {
 }
 CHOICES = ("appointment_type", "insurer", "person")
 FREE = "free"  # a request, no question asked: only when the streaming words are not clear
-CLEAR = 0.7  # the NLU's confidence in a free request's words that needs no second pass
+CLEAR = 0.7  # the NLU's confidence in a free turn's words that needs no second pass
 TAKEN = 0.5  # Whisper's words replace them if understood better, and at least this well
+NOT_TAKEN = ("out_of_scope", "goodbye")  # Whisper says "Thank you." for noise: never a goodbye
 DEADLINE_S = 3.0  # wait this long for the second pass, then take its best answer so far
 MAX_QUEUE = 4  # more utterances waiting than this: the server is overloaded, skip the pass
 
@@ -224,9 +225,9 @@ class Refined:
               channel: dict[str, Any] | None = None) -> Recognition:
         """Begin an utterance; the second pass runs at its end if the step is steered."""
         inner = self.stream.start(expect, hints, channel)
-        clarity = (channel or {}).get("clarity")
-        if expect is None and FREE in self.steered and clarity is not None:
-            return FreeRecognition(inner, self.whisper, ATTEMPTS[FREE], clarity)
+        reading = (channel or {}).get("reading")
+        if expect is None and FREE in self.steered and reading is not None:
+            return FreeRecognition(inner, self.whisper, ATTEMPTS[FREE], reading)
         if expect not in self.steered:
             return inner
         names = ", ".join([h for h in hints if h[:1].isupper()] + list(self.names)[:12])
@@ -285,30 +286,33 @@ class RefinedRecognition:
 class FreeRecognition(RefinedRecognition):
     """A free request (no question asked): Whisper only when the streaming words are not clear.
 
-    Most requests are understood from the streaming result, and pay nothing. When they are not
-    ("are you in network with you mom up"), Whisper hears the utterance again, and its words
-    are taken if the NLU understands them better; else the streaming words stand. `clarity`
-    is the NLU's confidence in a request, 0 for no request at all, and for a goodbye: Whisper
-    invents "Thank you." on noise, which must not end a call.
+    Most turns are understood from the streaming result ("what are your hours", "no thanks"),
+    and pay nothing. When they are not ("are you in network with you mom up"), Whisper hears
+    the utterance again, and its words are taken if the NLU understands them better; else the
+    streaming words stand. `reading` is the NLU's (intent, confidence) for some words.
     """
 
     def __init__(self, inner: Recognition, whisper: Whisper,
-                 attempts: list[tuple[str | None, int]], clarity: Callable[[str], float]
-                 ) -> None:
+                 attempts: list[tuple[str | None, int]],
+                 reading: Callable[[str], tuple[str | None, float]]) -> None:
         super().__init__(inner, whisper, attempts, keep_streaming=True)
-        self.clarity = clarity
+        self.reading = reading
 
     def finish(self) -> Hypothesis:
         """The streaming result if it is clear, else Whisper's words if they are clearer."""
         fast = self.inner.finish()
         if not self.audio or not fast.text.strip():
             return fast
-        before = self.clarity(fast.text)
+        intent, confidence = self.reading(fast.text)
+        before = confidence if intent and intent != "out_of_scope" else 0.0
         if before >= CLEAR:
             return fast
         heard = self._second_pass()
         text = _tidy(heard.text) if heard is not None and heard.text else ""
-        if heard is None or not text or self.clarity(text) < max(before + 0.01, TAKEN):
+        if heard is None or not text:
+            return fast
+        intent, confidence = self.reading(text)
+        if not intent or intent in NOT_TAKEN or confidence < max(before + 0.01, TAKEN):
             return fast
         return Hypothesis(text, heard.confidence, also=fast.text)
 

@@ -142,7 +142,7 @@ class MediaSession:
         self.speaker = Speaker(speech.tts, self.send,
                                self.recorder.outbound if self.recorder else None)
         self.speaker.start()
-        self.turns = speech.turn_taker(understood=self._understood, clarity=self._clarity)
+        self.turns = speech.turn_taker(understood=self._understood, reading=self._reading)
         self.stream_sid = self.call_sid = ""
         self.turn = "0"
         self.marks: list[str] = []
@@ -272,18 +272,16 @@ class MediaSession:
 
     def _understood(self, partial: str) -> bool:
         """Early end of a free request: the NLU is already sure what the caller wants."""
-        return self._clarity(partial, unsure=UNSURE) >= UNDERSTOOD
+        intent, confidence = self._reading(partial)
+        return bool(intent) and intent not in UNSURE and confidence >= UNDERSTOOD
 
-    def _clarity(self, text: str, unsure: tuple[str, ...] = (*UNSURE, "goodbye")) -> float:
-        """How well the NLU understands a request in these words; 0 for no request.
-
-        For the second pass a goodbye is no request: Whisper says "Thank you." for noise.
-        """
+    def _reading(self, text: str) -> tuple[str | None, float]:
+        """The NLU's intent and confidence for these words (none if it fails)."""
         try:
             result = self.rec.service.nlu.parse(text)
         except Exception:  # noqa: BLE001 - the ordinary endpointing still ends the turn
-            return 0.0
-        return result.confidence if result.intent and result.intent not in unsure else 0.0
+            return None, 0.0
+        return result.intent, result.confidence
 
     # ---- us -> the engine -> Twilio -------------------------------------------------------
     def _event(self, event: Any, heard: str | None = None) -> None:
