@@ -36,11 +36,10 @@ from receptionist.speech.audio import resample
 from receptionist.speech.numbers import normalise
 
 log = logging.getLogger("receptionist.speech")
-# where the streaming result is not good enough; a read-back's reply is a yes or a no, or the
-# caller carrying on with the next answer (a number, a date of birth): Whisper hears all three
-# a choice among the step's options (a visit type, an insurer, who a message is for): a word
-# misheard there books the wrong visit, or ("cleaning" heard as "bleeding") reaches the safety
-# line; when to book; and a free request whose streaming words the NLU does not understand
+# Where the streaming result is not good enough: numbers, dates of birth, names; a read-back's
+# reply (a yes, a no, or the caller carrying on with the next answer); a choice among the step's
+# options (a visit type, an insurer, who a message is for: "cleaning" heard as "bleeding" reached
+# the safety line); when to book; a free request whose streaming words the NLU does not read.
 STEERED = ("phone", "dob", "digits", "name", "read_back", "appointment_type", "insurer", "person",
            "datetime", "free")
 DIGITS_PROMPT = "My phone number is 4 1 3 5 5 5 0 1 2 3."
@@ -196,6 +195,11 @@ SHAPES: dict[str, Callable[[str], bool]] = {  # what a usable answer looks like,
 }
 
 
+def _attempts(expect: str | None, **fields: str) -> list[tuple[str | None, int]]:
+    """The step's (prompt, beam size) attempts, its prompts filled in."""
+    return [(p.format(**fields) if p else None, beam) for p, beam in ATTEMPTS[expect or ""]]
+
+
 def _listed(options: list[str]) -> dict[str, str]:
     """A step's options as prompts: a sentence each ("Cleaning. Checkup."), and one list."""
     first = [o[:1].upper() + o[1:] for o in options]
@@ -230,14 +234,14 @@ class Refined:
             return FreeRecognition(inner, self.whisper, ATTEMPTS[FREE], reading)
         if expect not in self.steered:
             return inner
-        names = ", ".join([h for h in hints if h[:1].isupper()] + list(self.names)[:12])
-        options = [o for o in (self.choices.get(expect or "") or hints) if o] or ["checkup"]
-        attempts = [(p.format(names=names or "Maria Lopez", **_listed(options)) if p else None,
-                     beam) for p, beam in ATTEMPTS[expect or ""]]
         if expect in CHOICES:  # a sentence about something else may come instead of a choice
-            return RefinedRecognition(inner, self.whisper, attempts, _mentions([*options, *hints]),
-                                      keep_streaming=True)
-        return RefinedRecognition(inner, self.whisper, attempts, SHAPES.get(expect or ""))
+            options = [o for o in (self.choices.get(expect or "") or hints) if o] or ["Checkup"]
+            return RefinedRecognition(inner, self.whisper, _attempts(expect, **_listed(options)),
+                                      _mentions([*options, *hints]), keep_streaming=True)
+        names = ", ".join([h for h in hints if h[:1].isupper()] + list(self.names)[:12])
+        return RefinedRecognition(inner, self.whisper, _attempts(expect, names=names or
+                                                                 "Maria Lopez"),
+                                  SHAPES.get(expect or ""))
 
     def __getattr__(self, item: str) -> Any:
         return getattr(self.stream, item)  # calibrate() and the rest
