@@ -134,7 +134,8 @@ def start_server(token: str, db: Path, server: str,
     port = free_port()
     env = dict(os.environ, TWILIO_AUTH_TOKEN=token, DATABASE_URL=f"sqlite:///{db}",
                SPEECH_MODE="local", MAX_STREAMS=str(max_streams),
-               RECEPTIONIST_AUTO_MIGRATE="1")
+               RECEPTIONIST_AUTO_MIGRATE="1",
+               SEED_DEMO_DATA="1")  # the booking script's caller is a demo patient
     bin_dir = ROOT / ".venv" / "bin"
     if server == "gunicorn":  # as deployed: two processes, threads for the streams
         cmd = [str(bin_dir / "gunicorn"), "--workers", "2", "--threads", "16", "--bind",
@@ -175,9 +176,13 @@ def latency(concurrency: list[int], calls_at_1: int, server: str,
                 asked = [t for t in result.turns if t.get("caller") is not None]
                 busy = bool(result.twiml_after_stream and not asked and not result.latencies_ms
                             and "All our lines are busy" in result.twiml_after_stream)
+                handed_over = "<Dial" in (result.twiml_after_stream or "") and not busy
+                if handed_over and asked and not asked[-1].get("heard"):
+                    asked = asked[:-1]  # said as the call was being put through: not silence
                 return {"latencies": result.latencies_ms, "busy": busy,
                         "silent": sum(t.get("voice_to_voice_ms") is None for t in asked
-                                      if not busy)}
+                                      if not busy),
+                        "handed_over": handed_over}
 
             with ThreadPoolExecutor(max(concurrency)) as pool:  # warm-up: decoders, caches
                 list(pool.map(one, range(max(concurrency))))
@@ -192,12 +197,14 @@ def latency(concurrency: list[int], calls_at_1: int, server: str,
                        "p50_ms": statistics.median(samples), "p95_ms": q[18],
                        "to_front_desk": sum(d["busy"] for d in done),
                        "turns_unanswered": sum(d["silent"] for d in done),
+                       "handed_over": sum(d["handed_over"] for d in done),
                        "max_streams": max_streams, "wall_s": time.perf_counter() - started}
                 rows.append(row)
                 print(f"  {server}, {n:2} concurrent (MAX_STREAMS={max_streams or 'none'}): "
                       f"{len(samples)} turns, voice-to-voice p50 {row['p50_ms']:.0f} ms, p95 "
                       f"{row['p95_ms']:.0f} ms; {row['to_front_desk']} calls to the front desk; "
-                      f"{row['turns_unanswered']} turns unanswered", flush=True)
+                      f"{row['turns_unanswered']} turns unanswered; {row['handed_over']} calls "
+                      "handed over mid-script", flush=True)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
