@@ -2,8 +2,9 @@
 
 Every `always_escalate*.yml` / `ordinary*.yml` pair in `nlu_data/heldout/` (SOURCES.md says how
 and when each was written) goes through the engine (with its semantic safety net) and the
-escalation matrix's detector, as a caller's first turn. Which net caught each case is counted
-too: the matrix's patterns and intents ("listed"), or only the semantic net ("meaning").
+escalation matrix's detector, as a caller's first turn. Whether it reached its own category's
+person (the route the matrix gives that category) and which net caught it are counted too:
+the matrix's patterns and intents ("listed"), or only the semantic net ("meaning").
 
 Misses are not printed unless asked (`--misses`), so a set can be measured before and after a
 change without its cases steering the change.
@@ -46,13 +47,13 @@ def main() -> int:
     engine = build_nlu(replace(settings, nlu_engine=args.engine or settings.nlu_engine), world)
     detector = Detector(world.matrix)
     print(f"engine: {args.engine or settings.nlu_engine} (with its safety net)\n")
-    print("| set | " + " | ".join(ALWAYS) + " | all | by listed / meaning only "
-          "| false escalations |")
-    print("|---|" + "---|" * (len(ALWAYS) + 3))
-    totals = [0, 0, 0, 0]
+    print("| set | " + " | ".join(ALWAYS) + " | all | to its own category "
+          "| by listed / meaning only | false escalations |")
+    print("|---|" + "---|" * (len(ALWAYS) + 4))
+    totals = [0, 0, 0, 0, 0]
     for name, path, ordinary in _sets(settings.nlu_data_dir / "heldout"):
         per = {c: [0, 0] for c in ALWAYS}
-        listed = meaning = 0
+        listed = meaning = right = 0
         missed, false = [], []
         for case in load_training_data([path]).examples:
             hit = detector.detect(case.text, engine.parse(case.text))
@@ -60,9 +61,13 @@ def main() -> int:
             if hit and hit[0] in ALWAYS:
                 per[case.intent][0] += 1
                 meaning += hit[1].startswith("sounds like")
+                right += hit[0] == case.intent  # the person that category's route reaches
                 listed += not hit[1].startswith("sounds like")
             else:
                 missed.append(f"{case.intent}: {case.text}")
+                continue
+            if hit[0] != case.intent:
+                missed.append(f"{case.intent}, routed as {hit[0]} ({hit[1]}): {case.text}")
         others = load_training_data([ordinary]).examples if ordinary else []
         for case in others:
             hit = detector.detect(case.text, engine.parse(case.text))
@@ -70,15 +75,17 @@ def main() -> int:
                 false.append(f"{hit[0]} ({hit[1]}): {case.text}")
         got, cases = sum(p[0] for p in per.values()), sum(p[1] for p in per.values())
         totals = [totals[0] + got, totals[1] + cases, totals[2] + len(false),
-                  totals[3] + len(others)]
+                  totals[3] + len(others), totals[4] + right]
         print(f"| {name} | " + " | ".join(f"{a}/{b}" for a, b in per.values())
-              + f" | **{got}/{cases}** | {listed} / {meaning} | {len(false)}/{len(others)} |")
+              + f" | **{got}/{cases}** | {right}/{cases} | {listed} / {meaning} "
+              f"| {len(false)}/{len(others)} |")
         if args.misses:
             for line in missed:
                 print(f"|   | missed: {line} |")
             for line in false:
                 print(f"|   | false: {line} |")
-    print(f"| all | | | | | | **{totals[0]}/{totals[1]}** | | {totals[2]}/{totals[3]} |")
+    print(f"| all | | | | | | **{totals[0]}/{totals[1]}** | {totals[4]}/{totals[1]} | "
+          f"| {totals[2]}/{totals[3]} |")
     return 0
 
 
