@@ -166,22 +166,31 @@ WARNING_SIGNS = {
     "safety": ["my grandad's collapsed on the floor", "she's gone grey and she's gasping for air",
                "his face is drooping and his speech is slurred", "he's coughing up blood",
                "my toddler drank half a bottle of mouthwash", "there's a man in reception "
-               "with a knife", "I can smell gas in your waiting room", "he won't wake up"],
+               "with a knife", "I can smell gas in your waiting room", "he won't wake up",
+               "he banged his head and now he seems really confused",
+               "my wife is diabetic and she's sweating and drowsy",
+               "I've been biting on the gauze for an hour and it's still bleeding",
+               "my son is jerking all over", "her boyfriend said he'll kill me"],
     "mental_health": ["I just want to die", "I've been giving all my things away",
+                      "I left a note for my sister in case", "I feel empty inside",
                       "my family would be better off without me", "I feel so trapped"],
     "minors_vulnerable": ["my kids are home alone and I'm stuck at work", "I'm his conservator",
-                          "her carer has been stealing her money"],
+                          "her carer has been stealing her money",
+                          "there are bruises on her arms nobody can explain"],
     "legal_complaint": ["you'll be hearing from my solicitor", "I'm taking you to small claims",
                         "I'm reporting your practice to the licensing board"],
     "human_request": ["are you a robot", "is anybody there", "I don't want an automated system",
-                      "is there a receptionist I could talk to"],
+                      "is there a receptionist I could talk to",
+                      "can you put me through to someone"],
 }
 NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "my filling came out, nothing urgent", "I've neglected my teeth for years",
                "I have a plan with Delta Dental", "can I make a payment plan",
                "the treatment has begun to help", "is someone available Saturday morning",
                "a member of staff told me to ring back about my bill",
-               "I can't go on Tuesday, can we move it", "my food gets trapped between two teeth"]
+               "I can't go on Tuesday, can we move it", "my food gets trapped between two teeth",
+               "I'm confused about my bill", "my gums bleed a little when I floss",
+               "is the numbing going to hurt me", "my son hit the ball with his head at soccer"]
 
 
 def _detector() -> Detector:
