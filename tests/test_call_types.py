@@ -80,6 +80,13 @@ def test_insurance_in_and_out_of_network(caller):
     assert no.outcome["disposition"] == "insurance_not_accepted"
 
 
+
+def test_an_insurer_not_on_the_list_is_named_without_the_question_around_it(caller):
+    unknown = caller.call(["do you take Blorp Health insurance", "no"])
+    reply = unknown.turns[1]["receptionist"]
+    assert "I don't have Blorp Health on my list" in reply, reply
+    assert unknown.outcome["disposition"] == "insurance_unknown"
+
 def test_a_message_for_a_named_provider_becomes_a_ticket(caller, db):
     result = caller.call(["can I leave a message for Dr. Lee", "John Smith", "this number",
                           "please call me about my crown", "no"])

@@ -261,6 +261,26 @@ def test_a_free_request_is_heard_again_only_when_its_words_are_not_clear(streame
     assert not isinstance(refined.start(None, (), {}), RefinedRecognition)  # text calls: none
 
 
+def test_second_pass_words_not_taken_still_count_for_the_matrixs_listed_phrases():
+    # an espeak-ng Mandarin voice asking in English: pocketsphinx heard "let my going you",
+    # Whisper "Hello, mandarin clean." The NLU reads neither as a request, so the streaming
+    # words stand, and Whisper's ride along for the listed phrases
+    from receptionist.core.harness import run_call, said
+    from receptionist.service.world import load_world
+
+    readings = {"let my going you": ("out_of_scope", 0.4),
+                "hello mandarin clean": ("greet", 0.3)}
+    rec = Refined(Misheard("let my going you"), Answers("Hello, mandarin clean.")).start(
+        None, (), {"reading": lambda text: readings.get(text, (None, 0.0))})
+    rec.accept(silence(20))
+    hyp = rec.finish()
+    assert (hyp.text, hyp.also) == ("let my going you", "hello mandarin clean")
+    world = load_world(ROOT / "flows", ROOT / "nlu_data")
+    event = said(hyp.text).model_copy(update={"recogniser": "local", "also_heard": hyp.also})
+    record = run_call(world, [event])
+    assert record.state.escalation == "language_chinese", record.replies()
+
+
 def test_the_streaming_words_still_count_for_the_matrixs_listed_phrases():
     # Whisper, steered by the practice's names, heard "disputing" as "distuting"; pocketsphinx
     # heard it right, and a complaint is a complaint whoever heard it

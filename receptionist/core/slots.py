@@ -142,15 +142,28 @@ def _appointment_type(step: CollectStep, text: str, nlu: NluResult | None, digit
     return Parsed({"id": found, "label": kind.label, "minutes": kind.minutes})
 
 
+# the question around an insurer's name: "do you take heat net" is asking about "heat net"
+_INSURER_FRAME = re.compile(
+    r"^(hi|hello|yes|yeah|um|uh|so|and|also|ok(ay)?)?[ ,]*"
+    r"(do|does|will|would|can|could) (you|your (office|practice)|the (office|practice)) "
+    r"(guys )?(take|accept|work with|bill|deal with|handle)|^(are|is) (you|your (office|practice))"
+    r" (guys )?(in[- ]network|in|with|part of|covered by|a provider for|providers? for)( with)?"
+    r"|^(i have|i've got|i'm (with|on|covered by)|my (insurance|insurer|plan|carrier|provider) "
+    r"is( with)?|it'?s|what about|how about)\b"
+    r"|\b(insurance|dental (plan|insurance)|plan|please)\s*\??$", re.I)
+
+
 def _insurer(step: CollectStep, text: str, nlu: NluResult | None, digits: str | None,
              profile: PracticeProfile, now: datetime, caller: str) -> Parsed:
     known = {i.lower(): (i, *i.split()[:1]) for i in profile.insurers_accepted
              + profile.insurers_not_accepted}
     found = _named(known, text, nlu, "insurer")
     if found is None:
-        if nlu and nlu.intent in ("deny", "affirm", "goodbye") or len(text.split()) > 6 or not text:
+        named = _INSURER_FRAME.sub("", text).strip(" ?.,")
+        if nlu and nlu.intent in ("deny", "affirm", "goodbye") or len(named.split()) > 6 \
+                or not named:
             return Parsed(problem="the name of your insurance company")
-        return Parsed({"name": text, "accepted": None, "label": text})
+        return Parsed({"name": named, "accepted": None, "label": named})
     name = next(i for i in profile.insurers_accepted + profile.insurers_not_accepted
                 if i.lower() == found)
     return Parsed({"name": name, "accepted": name in profile.insurers_accepted, "label": name})

@@ -18,8 +18,9 @@ class Hypothesis:
     """What a recogniser heard: text (normalised for the NLU) and its confidence, if known.
 
     `languages`: (language, probability) pairs when the spoken language was identified.
-    `also`: the streaming recogniser's words when a second pass replaced them (the matrix's
-    listed phrases are looked for in both: Whisper hears "disputing" as "distuting").
+    `also`: the other recogniser's words: the streaming ones when a second pass replaced them,
+    or the second pass's when they were not taken (the matrix's listed phrases are looked for
+    in both: Whisper hears "disputing" as "distuting").
     """
 
     text: str

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -293,7 +293,8 @@ class FreeRecognition(RefinedRecognition):
     Most turns are understood from the streaming result ("what are your hours", "no thanks"),
     and pay nothing. When they are not ("are you in network with you mom up"), Whisper hears
     the utterance again, and its words are taken if the NLU understands them better; else the
-    streaming words stand. `reading` is the NLU's (intent, confidence) for some words.
+    streaming words stand, and Whisper's ride along for the matrix's listed words. `reading`
+    is the NLU's (intent, confidence) for some words.
     """
 
     def __init__(self, inner: Recognition, whisper: Whisper,
@@ -317,7 +318,10 @@ class FreeRecognition(RefinedRecognition):
             return fast
         intent, confidence = self.reading(text)
         if not intent or intent in NOT_TAKEN or confidence < max(before + 0.01, TAKEN):
-            return fast
+            # not understood better, but still heard: the matrix's listed words are checked
+            # in it ("hello, Mandarin please" heard as "let my going you" and "Hello, mandarin
+            # clean."), as they are in the streaming words when Whisper's are taken
+            return replace(fast, also=text)
         return Hypothesis(text, heard.confidence, also=fast.text)
 
 
