@@ -314,3 +314,11 @@ def test_when_to_book_is_steered_and_tried_again_until_it_names_a_time():
     assert [p for p, _ in rec.attempts][0].startswith("Tomorrow at 11 am")
     assert rec.shape("Friday at 10 am.") and rec.shape("tomorrow morning")
     assert not rec.shape("When is the item?")  # espeak-ng's "Wednesday 9 am", unprompted
+
+
+def test_a_name_that_is_not_a_name_is_heard_again_with_common_names():
+    rec = Refined(Fast(), PromptedWhisper(), names=("Jenna Ruiz",)).start("name", (), {})
+    prompts = [p for p, _ in rec.attempts]
+    assert prompts[0] == "My name is Jenna Ruiz." and "James Smith" in prompts[1]
+    assert not rec.shape("We're here, Garcia.") and not rec.shape("Omar had it.")
+    assert rec.shape("Maria Garcia.") and rec.shape("It's Priya Patel.")

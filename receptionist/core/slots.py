@@ -23,7 +23,8 @@ NOT_NAMES = frozenset("""a about am an and any appointment are at be book bookin
 cancel cleaning could did do does doing for from get going have help hello hi hours how i i'm
 in insurance is it just know like me my need no not of on open or please question sorry that
 the there this to today tomorrow want was we what when where which who why will with would yes
-you your""".split())
+you your here had has were we're they're you're he she they them our out up all got come coming
+back but so if been don't can't won't i'll i've us""".split())
 NAME_PREFIX = re.compile(r"^(?:(?:yes|yeah|hi|hello|sure|ok|okay)[, ]+)?(?:my name is|my name's|"
                          r"this is|it's|it is|i'm|i am|name's|the name is|the patient is|"
                          r"the patient's name is)\s+", re.I)
@@ -175,14 +176,20 @@ def _name(step: CollectStep, text: str, nlu: NluResult | None, digits: str | Non
         person = nlu.entity("person_name")
         if person is not None and len(str(person.value).split()) >= 2:
             return Parsed(_title(str(person.value)))
+    cleaned = spoken_name(text)
+    return Parsed(_title(cleaned)) if cleaned else Parsed(problem="your first and last name")
+
+
+def spoken_name(text: str) -> str | None:
+    """The name in an answer ("it's Maria Garcia"), or None if it is not one ("we're here")."""
     cleaned = NAME_PREFIX.sub("", text).strip(" .,!")
     cleaned = re.sub(r"\b(please|thanks|thank you)\b", "", cleaned, flags=re.I).strip(" .,")
     words = cleaned.split()
     if 1 <= len(words) <= 4 and all(re.fullmatch(r"[A-Za-z][A-Za-z'\-.]*", w) for w in words) \
-            and not text.strip().endswith("?") and not NOT_NAMES & {w.lower() for w in words}:
-        if not YES.fullmatch(cleaned) and not NO.fullmatch(cleaned):
-            return Parsed(_title(cleaned))
-    return Parsed(problem="your first and last name")
+            and not text.strip().endswith("?") and not NOT_NAMES & {w.lower() for w in words} \
+            and not YES.fullmatch(cleaned) and not NO.fullmatch(cleaned):
+        return cleaned
+    return None
 
 
 def _title(name: str) -> str:

@@ -236,20 +236,24 @@ class AudioCaller:
         self._await_reply()
         last = ""
         for line in lines:
-            for _ in range(2):  # a read-back of the last answer, and one of a correction
-                reply = self.listen(sid, last) if self.listen and last and not self.closed \
-                    else None
-                if not reply:
-                    break
-                self._line(reply, result)
-                result.turns[-1]["read_back"] = True
+            self._answer_read_back(sid, last, result)
             if self.closed:
                 break
             self._line(line, result)
             last = line
+        self._answer_read_back(sid, last, result)  # the script's last answer may be read back
         self._play_out()  # hear the last reply out (a handover closes the stream)
         if not self.closed:
             self._send({"event": "stop", "streamSid": self.stream_sid, "stop": {"callSid": sid}})
+
+    def _answer_read_back(self, sid: str, last: str, result: AudioCallResult) -> None:
+        """Answer a read-back of the last answer, and one of a correction, if there is one."""
+        for _ in range(2):
+            reply = self.listen(sid, last) if self.listen and last and not self.closed else None
+            if not reply:
+                return
+            self._line(reply, result)
+            result.turns[-1]["read_back"] = True
 
     def _line(self, line: str, result: AudioCallResult) -> None:
         turn: dict[str, Any] = {"caller": line}
