@@ -190,7 +190,8 @@ NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "a member of staff told me to ring back about my bill",
                "I can't go on Tuesday, can we move it", "my food gets trapped between two teeth",
                "I'm confused about my bill", "my gums bleed a little when I floss",
-               "is the numbing going to hurt me", "my son hit the ball with his head at soccer"]
+               "is the numbing going to hurt me", "my son hit the ball with his head at soccer",
+               "how many painkillers can I take after the extraction"]
 
 
 def _detector() -> Detector:
