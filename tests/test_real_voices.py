@@ -246,14 +246,20 @@ class Answers:
     ("do you take treatment", "Do you take Aetna?", "do you take aetna", 1),
     ("who blue what", "Thank you.", "who blue what", 1),  # Whisper's noise never ends a call
     ("no thanks", "No thanks.", "no thanks", 0),  # a clear "no" is clear: no pass, no wait
+    # understood as an insurance question, but naming no insurer the practice knows
+    ("are you in network with you mom a", "Are you in network with Humana?",
+     "are you in network with humana", 1),
 ])
 def test_a_free_request_is_heard_again_only_when_its_words_are_not_clear(streamed, second,
                                                                        want, passes):
     readings = {"do you take aetna": ("insurance_question", 0.85), "no thanks": ("deny", 0.95),
                 "do you take treatment": ("insurance_question", 0.4),
-                "thank you": ("goodbye", 0.9)}  # the NLU's
+                "thank you": ("goodbye", 0.9),  # the NLU's
+                "are you in network with you mom a": ("insurance_question", 0.9),
+                "are you in network with humana": ("insurance_question", 0.95)}
     whisper = Answers(second)
-    refined = Refined(Misheard(streamed), whisper)
+    refined = Refined(Misheard(streamed), whisper,
+                      choices={"insurer": ("Aetna", "Delta Dental", "Humana")})
     rec = refined.start(None, (), {"reading": lambda text: readings.get(text, (None, 0.0))})
     rec.accept(silence(20))
     assert rec.finish().text == want

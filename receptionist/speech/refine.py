@@ -81,6 +81,9 @@ FREE = "free"  # a request, no question asked: only when the streaming words are
 CLEAR = 0.7  # the NLU's confidence in a free turn's words that needs no second pass
 TAKEN = 0.5  # Whisper's words replace them if understood better, and at least this well
 NOT_TAKEN = ("out_of_scope", "goodbye")  # Whisper says "Thank you." for noise: never a goodbye
+# a request that names one of the practice's options: "are you in network with you mom a" is
+# an insurance question all right, but about no insurer the practice knows: heard again
+NAMES_ONE = {"insurance_question": "insurer"}
 DEADLINE_S = 3.0  # wait this long for the second pass, then take its best answer so far
 MAX_QUEUE = 4  # more utterances waiting than this: the server is overloaded, skip the pass
 
@@ -239,7 +242,9 @@ class Refined:
         inner = self.stream.start(expect, hints, channel)
         reading = (channel or {}).get("reading")
         if expect is None and FREE in self.steered and reading is not None:
-            return FreeRecognition(inner, self.whisper, ATTEMPTS[FREE], reading)
+            named = {intent: _mentions(list(self.choices[step]))
+                     for intent, step in NAMES_ONE.items() if self.choices.get(step)}
+            return FreeRecognition(inner, self.whisper, ATTEMPTS[FREE], reading, named)
         if expect not in self.steered:
             return inner
         if expect in CHOICES:  # a sentence about something else may come instead of a choice
@@ -307,24 +312,30 @@ class FreeRecognition(RefinedRecognition):
 
     def __init__(self, inner: Recognition, whisper: Whisper,
                  attempts: list[tuple[str | None, int]],
-                 reading: Callable[[str], tuple[str | None, float]]) -> None:
+                 reading: Callable[[str], tuple[str | None, float]],
+                 named: dict[str, Callable[[str], bool]] | None = None) -> None:
         super().__init__(inner, whisper, attempts, keep_streaming=True)
         self.reading = reading
+        self.named = named or {}  # per intent: whether the words name one of its options
 
     def finish(self) -> Hypothesis:
         """The streaming result if it is clear, else Whisper's words if they are clearer."""
         fast = self.inner.finish()
         if not self.audio or not fast.text.strip():
             return fast
-        intent, confidence = self.reading(fast.text)
-        before = confidence if intent and intent != "out_of_scope" else 0.0
-        if before >= CLEAR:
+        first, confidence = self.reading(fast.text)
+        before = confidence if first and first != "out_of_scope" else 0.0
+        names = self.named.get(first or "")
+        unnamed = names is not None and not names(fast.text)
+        if before >= CLEAR and not unnamed:
             return fast
         heard = self._second_pass()
         text = _tidy(heard.text) if heard is not None and heard.text else ""
         if heard is None or not text:
             return fast
         intent, confidence = self.reading(text)
+        if unnamed and names is not None and names(text) and intent == first:
+            return Hypothesis(text, heard.confidence, also=fast.text)  # it names one now
         if not intent or intent in NOT_TAKEN or confidence < max(before + 0.01, TAKEN):
             # not understood better, but still heard: the matrix's listed words are checked
             # in it ("hello, Mandarin please" heard as "let my going you" and "Hello, mandarin
