@@ -299,3 +299,13 @@ def test_scenario_personas_become_voices():
     assert ESPEAK_ACCENTS["in"] == "en-in" and ESPEAK_ACCENTS["es"] == "es"
     hello = persona_voice(Persona(accent="gb"))("hello")
     assert 0.2 < len(hello) / 8000 < 2
+
+
+def test_pocketsphinx_upsampling_doubles_each_frame_by_linear_interpolation():
+    import numpy as np
+
+    from receptionist.speech.audio import interpolate
+
+    frame = np.array([0, 100, -100, 32767, -32768], dtype=np.int16)
+    assert interpolate(frame).tolist() == [0, 50, 100, 0, -100, 16334, 32767, 0, -32768, -32768]
+    assert len(interpolate(np.zeros(160, dtype=np.int16))) == 320  # a 20 ms frame at 16 kHz

@@ -181,3 +181,14 @@ def test_an_audio_subset_of_the_scenario_library(settings, nlu, speech):
     assert not failed, failed
     assert all(any(t.get("heard") for t in r.turns) for r in results
                if not r.scenario.name.startswith("keypad"))
+
+
+def test_the_stream_is_not_compressed_even_when_the_client_offers_it(audio_server):
+    from websockets.sync.client import connect
+
+    url = audio_server.url.replace("http", "ws") + "/twilio/stream"
+    signature = RequestValidator(TOKEN).compute_signature(url, {})
+    with connect(url, additional_headers={"X-Twilio-Signature": signature},
+                 compression="deflate") as ws:  # the websockets client offers it by default
+        assert ws.response.status_code == 101
+        assert "Sec-WebSocket-Extensions" not in ws.response.headers

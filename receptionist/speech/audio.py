@@ -65,6 +65,10 @@ def interpolate(samples: np.ndarray, rate_in: int = RATE, rate_out: int = 16000)
     if len(samples) == 0:
         return samples.astype(np.int16)
     x = samples.astype(np.float32)
+    if rate_out == 2 * rate_in:  # every 20 ms frame of every call: the same, without np.interp
+        y2 = np.empty(2 * len(x), dtype=np.float32)
+        y2[0::2], y2[1:-1:2], y2[-1] = x, (x[:-1] + x[1:]) / 2, x[-1]
+        return np.clip(np.round(y2), -32768, 32767).astype(np.int16)
     positions = np.arange(int(len(x) * rate_out / rate_in)) * (rate_in / rate_out)
     y = np.interp(positions, np.arange(len(x)), x)
     return np.clip(np.round(y), -32768, 32767).astype(np.int16)
