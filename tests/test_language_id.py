@@ -141,3 +141,35 @@ def test_a_spanish_caller_over_audio_reaches_the_bilingual_front_desk(audio_call
 def test_an_english_caller_with_an_accent_is_not_sent_to_a_language_line(audio_caller, accent):
     result = audio_caller(voice=espeak_voice(accent)).call(["what are your hours", "no"])
     assert not str(result.outcome["escalation"]).startswith("language_"), result.turns
+
+
+class Says:
+    """Identification that answers at once with fixed probabilities."""
+
+    model = "says"
+
+    def __init__(self, found):
+        self.found, self.calls = found, 0
+
+    def submit(self, audio):
+        self.calls += 1
+        done: Future = Future()
+        done.set_result(self.found)
+        return done
+
+    def result(self, future, deadline_s=None):
+        return future.result()
+
+
+@pytest.mark.parametrize(("found", "second_identified"), [
+    ({"en": 0.95, "es": 0.01, "zh": 0.0}, False),  # surely English: the call is settled
+    ({"en": 0.5, "es": 0.3, "zh": 0.0}, True),  # not sure yet: the next free turn is heard too
+])
+def test_a_surely_english_first_turn_settles_the_call(found, second_identified):
+    lid = Says(found)
+    asr = Identified(Heard(), lid)
+    channel: dict = {}
+    first = asr.start(None, (), channel)
+    first.accept(silence(1000))
+    assert dict(first.finish().languages) == found
+    assert isinstance(asr.start(None, (), channel), IdentifiedRecognition) is second_identified
