@@ -180,6 +180,8 @@ def latency(concurrency: list[int], calls_at_1: int, server: str,
                 if handed_over and asked and not asked[-1].get("heard"):
                     asked = asked[:-1]  # said as the call was being put through: not silence
                 return {"latencies": result.latencies_ms, "busy": busy,
+                        "per_line": [(t["caller"], t["voice_to_voice_ms"]) for t in asked
+                                     if t.get("voice_to_voice_ms") is not None],
                         "silent": sum(t.get("voice_to_voice_ms") is None for t in asked
                                       if not busy),
                         "handed_over": handed_over}
@@ -199,12 +201,20 @@ def latency(concurrency: list[int], calls_at_1: int, server: str,
                        "turns_unanswered": sum(d["silent"] for d in done),
                        "handed_over": sum(d["handed_over"] for d in done),
                        "max_streams": max_streams, "wall_s": time.perf_counter() - started}
+                lines: dict[str, list[float]] = {}
+                for d in done:
+                    for line, ms in d["per_line"]:
+                        lines.setdefault(line, []).append(ms)
+                row["per_line_median_ms"] = {k: round(statistics.median(v)) for k, v in
+                                             lines.items()}
                 rows.append(row)
                 print(f"  {server}, {n:2} concurrent (MAX_STREAMS={max_streams or 'none'}): "
                       f"{len(samples)} turns, voice-to-voice p50 {row['p50_ms']:.0f} ms, p95 "
                       f"{row['p95_ms']:.0f} ms; {row['to_front_desk']} calls to the front desk; "
                       f"{row['turns_unanswered']} turns unanswered; {row['handed_over']} calls "
                       "handed over mid-script", flush=True)
+                print("    per turn (median ms): " + "; ".join(
+                    f"{k!r} {v}" for k, v in row["per_line_median_ms"].items()), flush=True)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
