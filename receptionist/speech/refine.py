@@ -57,7 +57,8 @@ ATTEMPTS: dict[str, list[tuple[str | None, int]]] = {
     "digits": [(DIGITS_PROMPT, 1), (WORDS_PROMPT, 1)],
     "dob": [("My date of birth is March 3rd, 1985.", 1), (None, 5)],
     # the practice's names first; an answer that is not a name ("We're here, Garcia.") is heard
-    # again with common names from the US Census and SSA lists (none of the scenario callers'):
+    # again with common names from the US Census and SSA lists (no scenario caller's full name;
+    # "John Smith" shares a surname):
     # on 36 synthetic names (Piper, espeak-ng en-gb and en-us) the first prompt heard 7
     # exactly, the second 6, and the second put "Maria Garcia" right where the first did not
     "name": [("My name is {names}.", 1), (COMMON_NAMES, 1)],
