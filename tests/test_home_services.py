@@ -46,3 +46,26 @@ def test_dental_requests_are_out_of_scope_for_a_plumber(settings, home_nlu):
                               expect=scenarios.Expect(flow="out_of_scope"))
     [result] = runner.run([(PACK, item)], settings, nlu=home_nlu)
     assert result.passed, result.failures
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("my husband collapsed in the basement while we were waiting for you", "safety"),
+    ("he's coughing up blood", "safety"),
+    ("the tenant said he'd kill me if I came round again", "safety"),
+    ("I've been giving all my things away, I won't need the house fixed", "mental_health"),
+    ("I'm a carer and her son won't let her talk to anyone", "minors_vulnerable"),
+    ("you'll be hearing from my solicitor about the flood damage", "legal_complaint"),
+    ("are you a robot", "human_request"),
+])
+def test_the_packs_matrix_names_the_same_warning_signs_as_the_dental_one(text, category):
+    from receptionist.core.escalation import Detector
+
+    hit = Detector(load_world(PACK / "flows", PACK / "nlu_data").matrix).detect(text, None)
+    assert hit is not None and hit[0] == category, (text, hit)
+
+
+def test_a_plumbing_emergency_is_still_the_packs_own_flow_not_the_911_line():
+    from receptionist.core.escalation import Detector
+
+    detector = Detector(load_world(PACK / "flows", PACK / "nlu_data").matrix)
+    assert detector.detect("I have an emergency, a pipe burst in the kitchen", None) is None
