@@ -249,6 +249,11 @@ class Answers:
     # understood as an insurance question, but naming no insurer the practice knows
     ("are you in network with you mom a", "Are you in network with Humana?",
      "are you in network with humana", 1),
+    # a booking with a word where the visit goes that is no visit the practice offers
+    ("could i get in with doctor lee for going", "Could I get in with Dr. Lee for filling?",
+     "could i get in with dr. lee for filling", 1),
+    ("i'd like to book for tomorrow", "I'd like to book for tomorrow.",
+     "i'd like to book for tomorrow", 0),  # a day, not a visit: no pass
 ])
 def test_a_free_request_is_heard_again_only_when_its_words_are_not_clear(streamed, second,
                                                                        want, passes):
@@ -256,10 +261,14 @@ def test_a_free_request_is_heard_again_only_when_its_words_are_not_clear(streame
                 "do you take treatment": ("insurance_question", 0.4),
                 "thank you": ("goodbye", 0.9),  # the NLU's
                 "are you in network with you mom a": ("insurance_question", 0.9),
-                "are you in network with humana": ("insurance_question", 0.95)}
+                "are you in network with humana": ("insurance_question", 0.95),
+                "could i get in with doctor lee for going": ("book_appointment", 0.9),
+                "could i get in with dr. lee for filling": ("book_appointment", 0.9),
+                "i'd like to book for tomorrow": ("book_appointment", 0.95)}
     whisper = Answers(second)
     refined = Refined(Misheard(streamed), whisper,
-                      choices={"insurer": ("Aetna", "Delta Dental", "Humana")})
+                      choices={"insurer": ("Aetna", "Delta Dental", "Humana"),
+                               "appointment_type": ("cleaning", "filling")})
     rec = refined.start(None, (), {"reading": lambda text: readings.get(text, (None, 0.0))})
     rec.accept(silence(20))
     assert rec.finish().text == want

@@ -82,9 +82,16 @@ FREE = "free"  # a request, no question asked: only when the streaming words are
 CLEAR = 0.7  # the NLU's confidence in a free turn's words that needs no second pass
 TAKEN = 0.5  # Whisper's words replace them if understood better, and at least this well
 NOT_TAKEN = ("out_of_scope", "goodbye")  # Whisper says "Thank you." for noise: never a goodbye
-# a request that names one of the practice's options: "are you in network with you mom a" is
-# an insurance question all right, but about no insurer the practice knows: heard again
-NAMES_ONE = {"insurance_question": "insurer"}
+# A request that names one of the practice's options, and where in the words the option goes
+# (None: anywhere). "are you in network with you mom a" is an insurance question all right, but
+# about no insurer the practice knows; "could i get in with doctor lee for going" is a booking
+# with a word where the visit goes that is no visit: both are heard again.
+NAMES_ONE: dict[str, tuple[str, re.Pattern[str] | None]] = {
+    "insurance_question": ("insurer", None),
+    "book_appointment": ("appointment_type", re.compile(
+        r"\bfor (a |an )?(?!(today|tomorrow|tonight|now|me|him|her|them|us|it|my|\w+day|morning"
+        r"|afternoon|evening|next|this)\b)\w+$")),
+}
 DEADLINE_S = 3.0  # wait this long for the second pass, then take its best answer so far
 MAX_QUEUE = 4  # more utterances waiting than this: the server is overloaded, skip the pass
 
@@ -243,8 +250,8 @@ class Refined:
         inner = self.stream.start(expect, hints, channel)
         reading = (channel or {}).get("reading")
         if expect is None and FREE in self.steered and reading is not None:
-            named = {intent: _mentions(list(self.choices[step]))
-                     for intent, step in NAMES_ONE.items() if self.choices.get(step)}
+            named = {intent: (_mentions(list(self.choices[step])), cue)
+                     for intent, (step, cue) in NAMES_ONE.items() if self.choices.get(step)}
             return FreeRecognition(inner, self.whisper, ATTEMPTS[FREE], reading, named)
         if expect not in self.steered:
             return inner
@@ -314,10 +321,12 @@ class FreeRecognition(RefinedRecognition):
     def __init__(self, inner: Recognition, whisper: Whisper,
                  attempts: list[tuple[str | None, int]],
                  reading: Callable[[str], tuple[str | None, float]],
-                 named: dict[str, Callable[[str], bool]] | None = None) -> None:
+                 named: dict[str, tuple[Callable[[str], bool], re.Pattern[str] | None]]
+                 | None = None) -> None:
         super().__init__(inner, whisper, attempts, keep_streaming=True)
         self.reading = reading
-        self.named = named or {}  # per intent: whether the words name one of its options
+        # per intent: whether words name one of its options, and where in them one should be
+        self.named = named or {}
 
     def finish(self) -> Hypothesis:
         """The streaming result if it is clear, else Whisper's words if they are clearer."""
@@ -326,8 +335,9 @@ class FreeRecognition(RefinedRecognition):
             return fast
         first, confidence = self.reading(fast.text)
         before = confidence if first and first != "out_of_scope" else 0.0
-        names = self.named.get(first or "")
-        unnamed = names is not None and not names(fast.text)
+        names, cue = self.named.get(first or "", (None, None))
+        unnamed = names is not None and (cue is None or bool(cue.search(fast.text))) \
+            and not names(fast.text)
         if before >= CLEAR and not unnamed:
             return fast
         heard = self._second_pass()
