@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def main() -> int:
     print("| set | " + " | ".join(ALWAYS) + " | all | to its own category "
           "| by listed / meaning only | false escalations |")
     print("|---|" + "---|" * (len(ALWAYS) + 4))
-    totals = [0, 0, 0, 0, 0]
+    totals: Counter[str] = Counter()
     for name, path, ordinary in _sets(settings.nlu_data_dir / "heldout"):
         per = {c: [0, 0] for c in ALWAYS}
         listed = meaning = right = 0
@@ -74,8 +75,7 @@ def main() -> int:
             if hit and hit[0] in ALWAYS:
                 false.append(f"{hit[0]} ({hit[1]}): {case.text}")
         got, cases = sum(p[0] for p in per.values()), sum(p[1] for p in per.values())
-        totals = [totals[0] + got, totals[1] + cases, totals[2] + len(false),
-                  totals[3] + len(others), totals[4] + right]
+        totals.update(got=got, cases=cases, right=right, false=len(false), ordinary=len(others))
         print(f"| {name} | " + " | ".join(f"{a}/{b}" for a, b in per.values())
               + f" | **{got}/{cases}** | {right}/{cases} | {listed} / {meaning} "
               f"| {len(false)}/{len(others)} |")
@@ -84,8 +84,8 @@ def main() -> int:
                 print(f"|   | missed: {line} |")
             for line in false:
                 print(f"|   | false: {line} |")
-    print(f"| all | | | | | | **{totals[0]}/{totals[1]}** | {totals[4]}/{totals[1]} | "
-          f"| {totals[2]}/{totals[3]} |")
+    print(f"| all | | | | | | **{totals['got']}/{totals['cases']}** | "
+          f"{totals['right']}/{totals['cases']} | | {totals['false']}/{totals['ordinary']} |")
     return 0
 
 

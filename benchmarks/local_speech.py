@@ -212,7 +212,7 @@ def latency(concurrency: list[int], calls_at_1: int, server: str,
                       f"{len(samples)} turns, voice-to-voice p50 {row['p50_ms']:.0f} ms, p95 "
                       f"{row['p95_ms']:.0f} ms; {row['to_front_desk']} calls to the front desk; "
                       f"{row['turns_unanswered']} turns unanswered; {row['handed_over']} calls "
-                      "handed over mid-script", flush=True)
+                      "put through to a person", flush=True)
                 print("    per turn (median ms): " + "; ".join(
                     f"{k!r} {v}" for k, v in row["per_line_median_ms"].items()), flush=True)
         finally:

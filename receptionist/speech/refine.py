@@ -336,16 +336,16 @@ class FreeRecognition(RefinedRecognition):
         first, confidence = self.reading(fast.text)
         before = confidence if first and first != "out_of_scope" else 0.0
         names, cue = self.named.get(first or "", (None, None))
-        unnamed = names is not None and (cue is None or bool(cue.search(fast.text))) \
-            and not names(fast.text)
-        if before >= CLEAR and not unnamed:
+        if names is not None and (names(fast.text) or (cue and not cue.search(fast.text))):
+            names = None  # it names one already, or nothing stands where one would
+        if before >= CLEAR and names is None:
             return fast
         heard = self._second_pass()
         text = _tidy(heard.text) if heard is not None and heard.text else ""
         if heard is None or not text:
             return fast
         intent, confidence = self.reading(text)
-        if unnamed and names is not None and names(text) and intent == first:
+        if names is not None and names(text) and intent == first:
             return Hypothesis(text, heard.confidence, also=fast.text)  # it names one now
         if not intent or intent in NOT_TAKEN or confidence < max(before + 0.01, TAKEN):
             # not understood better, but still heard: the matrix's listed words are checked

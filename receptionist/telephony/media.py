@@ -142,6 +142,8 @@ class MediaSession:
         self.speaker = Speaker(speech.tts, self.send,
                                self.recorder.outbound if self.recorder else None)
         self.speaker.start()
+        # the NLU's last reading: the partial that ended a turn early is usually its final text
+        self._read: tuple[str, tuple[str | None, float]] | None = None
         self.turns = speech.turn_taker(understood=self._understood, reading=self._reading)
         self.stream_sid = self.call_sid = ""
         self.turn = "0"
@@ -277,11 +279,14 @@ class MediaSession:
 
     def _reading(self, text: str) -> tuple[str | None, float]:
         """The NLU's intent and confidence for these words (none if it fails)."""
+        if self._read is not None and self._read[0] == text:
+            return self._read[1]
         try:
             result = self.rec.service.nlu.parse(text)
         except Exception:  # noqa: BLE001 - the ordinary endpointing still ends the turn
             return None, 0.0
-        return result.intent, result.confidence
+        self._read = (text, (result.intent, result.confidence))
+        return self._read[1]
 
     # ---- us -> the engine -> Twilio -------------------------------------------------------
     def _event(self, event: Any, heard: str | None = None) -> None:

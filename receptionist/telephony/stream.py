@@ -50,9 +50,15 @@ def check_handshake(rec: Any) -> None:
 @bp.before_request
 def _signed() -> None:
     check_handshake(current_app.extensions["receptionist"])
-    # No permessage-deflate: base64 audio hardly compresses, and with 20 calls compressing
-    # and inflating every 20 ms frame took about a third of the server's CPU (py-spy,
-    # benchmarks/RESULTS.md). Without the offer in the handshake, none is negotiated.
+
+
+@bp.before_request
+def _uncompressed() -> None:
+    """No permessage-deflate: without the client's offer in the handshake, none is negotiated.
+
+    Base64 audio hardly compresses, and with 20 calls compressing and inflating every 20 ms
+    frame took about a third of the server's CPU (py-spy, benchmarks/RESULTS.md).
+    """
     request.environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
 
 
