@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from receptionist.config.settings import Settings  # noqa: E402
 from receptionist.core.dates import resolve_dob  # noqa: E402
+from receptionist.core.slots import yes_or_no  # noqa: E402
 from receptionist.service.world import load_world  # noqa: E402
 from receptionist.speech.audio import mix_noise, pcm_to_ulaw, silence, ulaw_to_pcm  # noqa: E402
 from receptionist.speech.config import build_asr  # noqa: E402
@@ -203,11 +204,8 @@ def main() -> None:
                         found = resolve_dob(normalise(text), TODAY)
                         ok += bool(found and found.isoformat() == want)
                     else:
-                        words = set(re.sub(r"[^a-z' ]", " ", normalise(text).lower()).split())
-                        heard = "yes" if words & {"yes", "yeah", "correct", "right"} - (
-                            {"right"} if "not" in words else set()) and "no" not in words \
-                            else "no" if words & {"no", "nope", "wrong", "not"} else ""
-                        ok += heard == want
+                        answer = yes_or_no(normalise(text), None, None)  # as the step reads it
+                        ok += {True: "yes", False: "no", None: ""}[answer] == want
                 print(f"| {slot} | {'clean' if snr is None else f'{snr:.0f} dB'} | {name} | "
                       f"{ok}/{len(audios)} |", flush=True)
     print(f"\nsecond-pass attempts per step: {ATTEMPTS}")

@@ -73,7 +73,7 @@ def test_an_overloaded_second_pass_keeps_the_streaming_answer():
     assert isinstance(rec, RefinedRecognition)
     rec.accept(silence(20))
     assert rec.finish().text == "four one three"  # not nothing, and not later than asked
-    assert not isinstance(refined.start("yes_no"), RefinedRecognition)  # not steered
+    assert not isinstance(refined.start("time"), RefinedRecognition)  # not steered
 
 
 def test_the_second_pass_gives_up_at_its_deadline_and_when_the_queue_is_full(speech):
@@ -337,3 +337,17 @@ def test_a_name_that_is_not_a_name_is_heard_again_with_common_names():
     assert prompts[0] == "My name is Jenna Ruiz." and "James Smith" in prompts[1]
     assert not rec.shape("We're here, Garcia.") and not rec.shape("Omar had it.")
     assert rec.shape("Maria Garcia.") and rec.shape("It's Priya Patel.")
+
+
+@pytest.mark.parametrize(("streamed", "second", "want", "passes"), [
+    ("yes", "Yes.", "yes", 0),  # a yes heard while streaming: no pass, no wait
+    ("no that's wrong", "No, that's wrong.", "no that's wrong", 0),
+    ("yet as", "Yes, that's right.", "yes that's right", 1),  # babble: neither, heard again
+])
+def test_a_yes_or_no_is_heard_again_only_when_the_streaming_words_are_neither(streamed, second,
+                                                                              want, passes):
+    whisper = Answers(second)
+    rec = Refined(Misheard(streamed), whisper).start("yes_no", (), {})
+    rec.accept(silence(20))
+    assert rec.finish().text == want
+    assert whisper.calls == passes

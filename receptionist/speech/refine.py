@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from receptionist.core.slots import spoken_name
+from receptionist.core.slots import spoken_name, yes_or_no
 from receptionist.speech import AsrEngine, Hypothesis, MissingPackage, Recognition
 from receptionist.speech.audio import resample
 from receptionist.speech.numbers import normalise
@@ -42,7 +42,7 @@ log = logging.getLogger("receptionist.speech")
 # options (a visit type, an insurer, who a message is for: "cleaning" heard as "bleeding" reached
 # the safety line); when to book; a free request whose streaming words the NLU does not read.
 STEERED = ("phone", "dob", "digits", "name", "read_back", "appointment_type", "insurer", "person",
-           "datetime", "free")
+           "datetime", "free", "yes_no")
 DIGITS_PROMPT = "My phone number is 4 1 3 5 5 5 0 1 2 3."
 WORDS_PROMPT = "My number is four one three, five five five, zero one two three."
 COMMON_NAMES = ("James Smith. Mary Johnson. Jose Hernandez. Ana Lopez. Wei Zhang. Mohammed Khan. "
@@ -62,7 +62,7 @@ ATTEMPTS: dict[str, list[tuple[str | None, int]]] = {
     # on 36 synthetic names (Piper, espeak-ng en-gb and en-us) the first prompt heard 7
     # exactly, the second 6, and the second put "Maria Garcia" right where the first did not
     "name": [("My name is {names}.", 1), (COMMON_NAMES, 1)],
-    "yes_no": [(None, 1)],  # not steered by default: pocketsphinx is fast and mostly right
+    "yes_no": [(None, 1)],  # only when the streaming words are neither a yes nor a no
     "read_back": [(None, 1)],
     # the practice's options for the step, listed as sentences, then as one list: on single
     # words said by synthetic voices (clean and 10 dB) the first heard 28 of 32 types, "It's for
@@ -78,6 +78,11 @@ ATTEMPTS: dict[str, list[tuple[str | None, int]]] = {
                  ("Tomorrow morning. Monday at 10 am. Friday afternoon.", 1)],
 }
 CHOICES = ("appointment_type", "insurer", "person")
+# Steps whose streaming words are kept when they already answer: a yes or a no is what
+# pocketsphinx hears best (8/8 clean, 7/8 at 20 dB babble); at 10 dB it mostly hears neither
+# (benchmarks/real_voices.py), and only then does Whisper hear the turn again.
+CLEAR_ENOUGH: dict[str, Callable[[str], bool]] = {
+    "yes_no": lambda t: yes_or_no(t, None, None) is not None}
 FREE = "free"  # a request, no question asked: only when the streaming words are not clear
 CLEAR = 0.7  # the NLU's confidence in a free turn's words that needs no second pass
 TAKEN = 0.5  # Whisper's words replace them if understood better, and at least this well
@@ -208,6 +213,7 @@ SHAPES: dict[str, Callable[[str], bool]] = {  # what a usable answer looks like,
     "digits": lambda t: bool(_digits(t)),
     "dob": lambda t: bool(re.search(r"\b(19|20)\d\d\b", normalise(t.lower()))),
     "name": lambda t: spoken_name(_tidy(t)) is not None,
+    "yes_no": lambda t: yes_or_no(_tidy(t), None, None) is not None,
     "datetime": lambda t: bool(re.search(
         r"\b(today|tomorrow|tonight|(mon|tues|wednes|thurs|fri|satur|sun)day|morning|afternoon"
         r"|evening|noon|\d{1,2}(:\d\d)? ?([ap]\.?m\b|o'?clock))", t.lower())),
@@ -262,7 +268,7 @@ class Refined:
         names = ", ".join([h for h in hints if h[:1].isupper()] + list(self.names)[:12])
         return RefinedRecognition(inner, self.whisper, _attempts(expect, names=names or
                                                                  "Maria Lopez"),
-                                  SHAPES.get(expect or ""))
+                                  SHAPES.get(expect or ""), clear=CLEAR_ENOUGH.get(expect or ""))
 
     def __getattr__(self, item: str) -> Any:
         return getattr(self.stream, item)  # calibrate() and the rest
@@ -273,9 +279,10 @@ class RefinedRecognition:
 
     def __init__(self, inner: Recognition, whisper: Whisper,
                  attempts: list[tuple[str | None, int]],
-                 accept: Callable[[str], bool] | None = None, keep_streaming: bool = False
-                 ) -> None:
+                 accept: Callable[[str], bool] | None = None, keep_streaming: bool = False,
+                 clear: Callable[[str], bool] | None = None) -> None:
         self.inner, self.whisper, self.attempts, self.shape = inner, whisper, attempts, accept
+        self.clear = clear  # streaming words that need no second pass
         self.audio: list[np.ndarray] = []
         # the streaming words ride along (`Hypothesis.also`) where they may be a sentence: not
         # for numbers, where pocketsphinx's guesses at real voices can say anything ("nine one
@@ -292,6 +299,8 @@ class RefinedRecognition:
         fast = self.inner.finish()
         if not self.audio or not fast.text.strip():
             return fast  # a cough or a door: Whisper would invent words for it
+        if self.clear is not None and self.clear(fast.text):
+            return fast
         heard = self._second_pass()
         if heard is None or not heard.text:
             # the streaming recogniser alone rarely gets these steps right: not sure of it
