@@ -161,7 +161,7 @@ def start_server(token: str, db: Path, server: str,
 
 
 def latency(concurrency: list[int], calls_at_1: int, server: str,
-            max_streams: int = 0) -> list[dict]:
+            max_streams: int = 0, cold: bool = False) -> list[dict]:
     from receptionist.simulation.audio_caller import AudioCaller, piper_voice
 
     token = secrets.token_hex(16)
@@ -186,8 +186,9 @@ def latency(concurrency: list[int], calls_at_1: int, server: str,
                                       if not busy),
                         "handed_over": handed_over}
 
-            with ThreadPoolExecutor(max(concurrency)) as pool:  # warm-up: decoders, caches
-                list(pool.map(one, range(max(concurrency))))
+            if not cold:
+                with ThreadPoolExecutor(max(concurrency)) as pool:  # warm-up: decoders, caches
+                    list(pool.map(one, range(max(concurrency))))
             for n in concurrency:
                 calls = n if n > 1 else calls_at_1
                 started = time.perf_counter()
@@ -230,6 +231,8 @@ def main() -> None:
     p.add_argument("--server", nargs="+", default=["serve", "gunicorn"],
                    choices=["serve", "gunicorn"],
                    help="receptionist serve (one process) and/or gunicorn (2 workers)")
+    p.add_argument("--cold", action="store_true",
+                   help="no warm-up calls: the first calls meet a freshly started server")
     p.add_argument("--json", type=Path, help="also write the figures here")
     p.add_argument("--max-streams", type=int, default=0,
                    help="MAX_STREAMS for the server (0: no limit)")
@@ -262,7 +265,7 @@ def main() -> None:
         print("voice-to-voice latency (real-time callers over the Media Stream):")
         out["latency"] = [row for server in args.server
                           for row in latency(args.concurrency, args.calls_at_1, server,
-                                             args.max_streams)]
+                                             args.max_streams, args.cold)]
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
 

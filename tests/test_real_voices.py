@@ -351,3 +351,12 @@ def test_a_yes_or_no_is_heard_again_only_when_the_streaming_words_are_neither(st
     rec.accept(silence(20))
     assert rec.finish().text == want
     assert whisper.calls == passes
+
+
+def test_every_admitted_call_has_a_decoder_loaded_at_start():
+    # loading one mid-call keeps the GIL ~1 s: every call in the process stops meanwhile
+    from receptionist.speech.config import decoders_for
+
+    assert decoders_for({"decoders": 4}, 0) == 4  # no limit: the configured pool
+    assert decoders_for({"decoders": 4}, 12) == 12  # one per call the process admits
+    assert decoders_for({"decoders": 4}, 2) == 4

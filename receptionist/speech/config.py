@@ -207,10 +207,21 @@ def warm(tts: Any, lines: list[str]) -> threading.Thread:
     return thread
 
 
+def decoders_for(asr: dict[str, Any], max_streams: int) -> int:
+    """How many pocketsphinx decoders to load at start: as configured, or one per admitted call.
+
+    A decoder loaded mid-call takes ~1 s and keeps the GIL all that time (measured: a 5 ms
+    timer thread stalled 0.92 s), so every call in the process stops hearing and answering
+    while it loads. With MAX_STREAMS set, every call the process admits has one ready.
+    """
+    return max(int(asr["decoders"]), max_streams or 0)
+
+
 def build_speech(settings: Any, world: Any, engine: str | None = None) -> Speech:
     """Load the recogniser and the voice; log which are in use."""
     vs = load_voice_settings(settings_file(settings.flows_dir, "voice.yaml"))
-    asr = build_asr(settings, world, engine or vs.asr["engine"], int(vs.asr["decoders"]))
+    asr = build_asr(settings, world, engine or vs.asr["engine"],
+                    decoders_for(vs.asr, getattr(settings, "max_streams", 0)))
     if vs.asr["refine"]:
         asr = with_second_pass(asr, tuple(vs.asr["refine"]), world)
     if vs.asr["language_id"]:
