@@ -140,8 +140,9 @@ def start_server(token: str, db: Path, server: str,
     if server == "gunicorn":  # as deployed: two processes, threads for the streams
         cmd = [str(bin_dir / "gunicorn"), "--workers", "2", "--threads", "16", "--bind",
                f"127.0.0.1:{port}", "receptionist.app:create_app()"]
-        subprocess.run([str(bin_dir / "receptionist"), "db", "init"], env=env, check=True,
-                       capture_output=True)
+        for step in ("upgrade", "seed-demo"):  # as a deploy does, before the workers start
+            subprocess.run([str(bin_dir / "receptionist"), "db", step], env=env, check=True,
+                           capture_output=True)
     else:
         cmd = [str(bin_dir / "receptionist"), "serve", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
