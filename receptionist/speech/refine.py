@@ -79,8 +79,9 @@ ATTEMPTS: dict[str, list[tuple[str | None, int]]] = {
 }
 CHOICES = ("appointment_type", "insurer", "person")
 # Steps whose streaming words are kept when they already answer: a yes or a no is what
-# pocketsphinx hears best (8/8 clean, 7/8 at 20 dB babble); at 10 dB it mostly hears neither
-# (benchmarks/real_voices.py), and only then does Whisper hear the turn again.
+# pocketsphinx hears best (8/8 clean, 7/8 at 20 dB babble); at 10 dB it often hears neither
+# (3/8 right; with Whisper on those, 6/8: benchmarks/real_voices.py), and only then does
+# Whisper hear the turn again.
 CLEAR_ENOUGH: dict[str, Callable[[str], bool]] = {
     "yes_no": lambda t: yes_or_no(t, None, None) is not None}
 FREE = "free"  # a request, no question asked: only when the streaming words are not clear
