@@ -214,14 +214,14 @@ def decoders_for(asr: dict[str, Any], max_streams: int) -> int:
     timer thread stalled 0.92 s), so every call in the process stops hearing and answering
     while it loads. With MAX_STREAMS set, every call the process admits has one ready.
     """
-    return max(int(asr["decoders"]), max_streams or 0)
+    return max(int(asr["decoders"]), max_streams)
 
 
 def build_speech(settings: Any, world: Any, engine: str | None = None) -> Speech:
     """Load the recogniser and the voice; log which are in use."""
     vs = load_voice_settings(settings_file(settings.flows_dir, "voice.yaml"))
     asr = build_asr(settings, world, engine or vs.asr["engine"],
-                    decoders_for(vs.asr, getattr(settings, "max_streams", 0)))
+                    decoders_for(vs.asr, settings.max_streams))
     if vs.asr["refine"]:
         asr = with_second_pass(asr, tuple(vs.asr["refine"]), world)
     if vs.asr["language_id"]:

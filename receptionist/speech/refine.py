@@ -78,12 +78,11 @@ ATTEMPTS: dict[str, list[tuple[str | None, int]]] = {
                  ("Tomorrow morning. Monday at 10 am. Friday afternoon.", 1)],
 }
 CHOICES = ("appointment_type", "insurer", "person")
-# Steps whose streaming words are kept when they already answer: a yes or a no is what
-# pocketsphinx hears best (8/8 clean, 7/8 at 20 dB babble); at 10 dB it often hears neither
-# (3/8 right; with Whisper on those, 6/8: benchmarks/real_voices.py), and only then does
-# Whisper hear the turn again.
-CLEAR_ENOUGH: dict[str, Callable[[str], bool]] = {
-    "yes_no": lambda t: yes_or_no(t, None, None) is not None}
+# Steps whose streaming words are kept when they already have the answer's shape: a yes or a
+# no is what pocketsphinx hears best (8/8 clean, 7/8 at 20 dB babble); at 10 dB it often hears
+# neither (3/8 right; with Whisper on those, 6/8: benchmarks/real_voices.py), and only then
+# does Whisper hear the turn again.
+KEPT_WHEN_SHAPED = ("yes_no",)
 FREE = "free"  # a request, no question asked: only when the streaming words are not clear
 CLEAR = 0.7  # the NLU's confidence in a free turn's words that needs no second pass
 TAKEN = 0.5  # Whisper's words replace them if understood better, and at least this well
@@ -269,7 +268,8 @@ class Refined:
         names = ", ".join([h for h in hints if h[:1].isupper()] + list(self.names)[:12])
         return RefinedRecognition(inner, self.whisper, _attempts(expect, names=names or
                                                                  "Maria Lopez"),
-                                  SHAPES.get(expect or ""), clear=CLEAR_ENOUGH.get(expect or ""))
+                                  SHAPES.get(expect or ""),
+                                  keep_shaped=expect in KEPT_WHEN_SHAPED)
 
     def __getattr__(self, item: str) -> Any:
         return getattr(self.stream, item)  # calibrate() and the rest
@@ -281,9 +281,9 @@ class RefinedRecognition:
     def __init__(self, inner: Recognition, whisper: Whisper,
                  attempts: list[tuple[str | None, int]],
                  accept: Callable[[str], bool] | None = None, keep_streaming: bool = False,
-                 clear: Callable[[str], bool] | None = None) -> None:
+                 keep_shaped: bool = False) -> None:
         self.inner, self.whisper, self.attempts, self.shape = inner, whisper, attempts, accept
-        self.clear = clear  # streaming words that need no second pass
+        self.keep_shaped = keep_shaped  # streaming words of the answer's shape need no pass
         self.audio: list[np.ndarray] = []
         # the streaming words ride along (`Hypothesis.also`) where they may be a sentence: not
         # for numbers, where pocketsphinx's guesses at real voices can say anything ("nine one
@@ -300,7 +300,7 @@ class RefinedRecognition:
         fast = self.inner.finish()
         if not self.audio or not fast.text.strip():
             return fast  # a cough or a door: Whisper would invent words for it
-        if self.clear is not None and self.clear(fast.text):
+        if self.keep_shaped and self.shape is not None and self.shape(fast.text):
             return fast
         heard = self._second_pass()
         if heard is None or not heard.text:
