@@ -58,6 +58,7 @@ def semantic_model_dir(tmp_path_factory):
     trained = Settings().semantic_model_dir
     meta = trained / "meta.json"
     if meta.exists() and json.loads(meta.read_text()).get("data_sha256") == _digest(data) \
+            and json.loads(meta.read_text()).get("encoder", "numpy") == shared_encoder().backend \
             and (trained / "safety.json").exists():
         return trained
     out = tmp_path_factory.mktemp("minilm")

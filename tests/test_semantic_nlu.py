@@ -1,4 +1,4 @@
-"""The semantic engine (all-MiniLM-L6-v2 in numpy) and the recall-first safety net.
+"""The semantic engine (all-MiniLM-L6-v2, int8 ONNX or numpy) and the recall-first safety net.
 
 The phrasings here are the tests' own; the held-out evaluation sets in nlu_data/heldout/ are
 left to `receptionist nlu evaluate`.
@@ -9,9 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from receptionist.config.nlu_data import load_training_data
+from receptionist.core.errors import NluModelMissing
 from receptionist.core.escalation import Detector
-from receptionist.nlu.minilm import shared_encoder
+from receptionist.nlu.minilm import MiniLM, shared_encoder
+from receptionist.nlu.safety import SafetyNet
+from receptionist.nlu.semantic_engine import SemanticNlu
 from receptionist.service.world import load_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,10 +24,29 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_numpy_encoder_reproduces_the_published_similarity():
     """sentence-transformers documents 0.7553 for this pair with all-MiniLM-L6-v2."""
-    a, b = shared_encoder().embed(["A man is eating food.", "A man is eating a piece of bread."])
+    numpy_encoder = MiniLM(backend="numpy")
+    a, b = numpy_encoder.embed(["A man is eating food.", "A man is eating a piece of bread."])
     assert round(float(a @ b), 3) == 0.755
-    c = shared_encoder().embed(["The girl is carrying a baby."])[0]
+    c = numpy_encoder.embed(["The girl is carrying a baby."])[0]
     assert float(a @ c) < 0.1
+
+
+def test_the_int8_onnx_encoder_is_the_same_model():
+    """The default backend's vectors are within cosine 0.995 of the fp32 ones, padded or not."""
+    assert shared_encoder().backend == "onnx-int8"
+    texts = ["hi", "A man is eating food.", "could we shift my visit to some day next week"]
+    fast, exact = shared_encoder().embed(texts), MiniLM(backend="numpy").embed(texts)
+    assert ((fast * exact).sum(1) > 0.995).all()
+    a, b = shared_encoder().embed(texts[1:2] + ["A man is eating a piece of bread."])
+    assert abs(float(a @ b) - 0.7553) < 0.005
+
+
+def test_a_model_is_served_only_by_the_encoder_it_was_trained_on(semantic_model_dir,
+                                                                 spacy_nlu):
+    with pytest.raises(NluModelMissing, match="trained on onnx-int8 embeddings"):
+        SemanticNlu(semantic_model_dir, spacy_nlu, MiniLM(backend="numpy"))
+    with pytest.raises(NluModelMissing, match="retrain"):
+        SafetyNet(semantic_model_dir, MiniLM(backend="numpy"))
 
 
 def test_meaning_not_wording_picks_the_intent(nlu):

@@ -32,7 +32,7 @@ from receptionist.config.nlu_data import TrainingData
 from receptionist.core.escalation import ALWAYS, EscalationMatrix
 from receptionist.core.events import NluResult
 from receptionist.nlu import NluEngine
-from receptionist.nlu.minilm import MiniLM
+from receptionist.nlu.minilm import MiniLM, trained_on
 
 RECALL_QUANTILE = 0.02  # of a category's own examples, at most 2 % fall below its margin
 MAX_FALSE_ALARMS = 0.05  # of ordinary examples, at most 5 % raise any alert (all categories)
@@ -103,6 +103,7 @@ def calibrate(encoder: MiniLM, data: TrainingData, matrix: EscalationMatrix,
     alarms = np.zeros(len(x), dtype=bool)
     for name in names:
         alarms |= (oof[name] >= report[name]["margin"]) & (near[name] >= report[name]["floor"])
+    report["_encoder"] = encoder.backend
     report["_ordinary_false_alarm_rate_oof"] = round(float(alarms[ordinary].mean()), 4)
     arrays: dict[str, Any] = {n: x[labels == n] for n in [*names, ORDINARY]}
     np.savez(out_dir / "safety.npz", **arrays)
@@ -116,6 +117,7 @@ class SafetyNet:
     def __init__(self, model_dir: Path, encoder: MiniLM) -> None:
         self.encoder = encoder
         settings = json.loads((model_dir / "safety.json").read_text())
+        trained_on(settings.get("_encoder", "numpy"), encoder, model_dir)
         self.margins = {n: float(s["margin"]) for n, s in settings.items()
                         if not n.startswith("_")}
         self.floors = {n: float(settings[n].get("floor", 0.0)) for n in self.margins}

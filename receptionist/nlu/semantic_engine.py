@@ -21,7 +21,7 @@ import numpy as np
 from receptionist.config.nlu_data import TrainingData
 from receptionist.core.errors import NluModelMissing
 from receptionist.core.events import NluResult
-from receptionist.nlu.minilm import MiniLM
+from receptionist.nlu.minilm import MiniLM, trained_on
 from receptionist.nlu.spacy_engine import SpacyNlu, _digest
 
 L2 = 1e-4
@@ -65,7 +65,7 @@ def train(data: TrainingData, out_dir: Path, encoder: MiniLM | None = None,
     out_dir.mkdir(parents=True, exist_ok=True)
     np.savez(out_dir / "classifier.npz", weights=weights, bias=bias)
     accuracy = float((softmax(x @ weights.T + bias).argmax(1) == y).mean())
-    meta = {"engine": "minilm", "intents": intents, "examples": len(x),
+    meta = {"engine": "minilm", "encoder": encoder.backend, "intents": intents, "examples": len(x),
             "train_accuracy": round(accuracy, 4), "data_sha256": _digest(data),
             "seconds": round(time.perf_counter() - started, 1)}
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=1))
@@ -85,6 +85,7 @@ class SemanticNlu:
         trained = np.load(model_dir / "classifier.npz")
         self.weights, self.bias = trained["weights"], trained["bias"]
         self.embedded, self.encoder = embedded, encoder or MiniLM()
+        trained_on(self.meta.get("encoder", "numpy"), self.encoder, model_dir)
         self.synonyms = embedded.synonyms
 
     @property
