@@ -40,7 +40,8 @@ def build(backend: str, folder: Path, embedded: SpacyNlu) -> tuple[MiniLM, Guard
     encoder = MiniLM(backend=backend)
     data = load_training_data([ROOT / "nlu_data"])
     semantic_engine.train(data, folder, encoder)
-    safety.calibrate(encoder, data, load_world(ROOT / "flows").matrix, folder)
+    safety.calibrate(encoder, data, load_world(ROOT / "flows").matrix, folder,
+                     exemplars=safety.exemplar_sets(ROOT / "nlu_data"))
     return encoder, Guarded(SemanticNlu(folder, embedded, encoder), SafetyNet(folder, encoder))
 
 

@@ -55,15 +55,18 @@ def spacy_nlu(nlu_model_dir):
 def semantic_model_dir(tmp_path_factory):
     """The MiniLM model and safety net from setup when they match nlu_data/, else trained here."""
     data = load_training_data([ROOT / "nlu_data"])
+    exemplars = safety.exemplar_sets(ROOT / "nlu_data")
     trained = Settings().semantic_model_dir
-    meta = trained / "meta.json"
+    meta, net = trained / "meta.json", trained / "safety.json"
     if meta.exists() and json.loads(meta.read_text()).get("data_sha256") == _digest(data) \
             and json.loads(meta.read_text()).get("encoder", "numpy") == shared_encoder().backend \
-            and (trained / "safety.json").exists():
+            and net.exists() and json.loads(net.read_text()).get("_exemplars_sha256") \
+            == safety.exemplar_digest(exemplars):
         return trained
     out = tmp_path_factory.mktemp("minilm")
     semantic_engine.train(data, out, shared_encoder())
-    safety.calibrate(shared_encoder(), data, load_world(ROOT / "flows").matrix, out)
+    safety.calibrate(shared_encoder(), data, load_world(ROOT / "flows").matrix, out,
+                     exemplars=exemplars)
     return out
 
 

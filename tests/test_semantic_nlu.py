@@ -13,7 +13,8 @@ import pytest
 
 from receptionist.config.nlu_data import load_training_data
 from receptionist.core.errors import NluModelMissing
-from receptionist.core.escalation import Detector
+from receptionist.core.escalation import ALWAYS, Detector
+from receptionist.nlu import safety
 from receptionist.nlu.minilm import MiniLM, shared_encoder
 from receptionist.nlu.safety import SafetyNet
 from receptionist.nlu.semantic_engine import SemanticNlu
@@ -111,6 +112,27 @@ def test_nlu_evaluate_reports_escalation_recall_per_category(tmp_path, semantic_
     held_out = load_training_data(sorted((ROOT / "nlu_data" / "heldout").glob(
         "always_escalate*.yml"))).examples  # every held-out set counts
     safety = sum(e.intent == "safety" for e in held_out)
-    assert safety > 16 and escalation["categories"]["safety"]["cases"] == safety
+    assert safety >= 6 and escalation["categories"]["safety"]["cases"] == safety
     assert f"| safety | {safety} |" in done.stdout and "false escalations on ordinary requests" \
         in done.stdout
+
+
+def test_the_net_knows_each_category_by_the_retired_sets_too(semantic_model_dir):
+    """nlu_data/safety/ joins the training examples as exemplars; a model records which."""
+    exemplars = safety.exemplar_sets(ROOT / "nlu_data")
+    per = {n: sum(e.intent == n for e in exemplars) for n in ALWAYS}
+    assert all(count >= 20 for count in per.values())
+    assert sum(e.intent == "ordinary" for e in exemplars) >= 100
+    report = json.loads((semantic_model_dir / "safety.json").read_text())
+    assert report["_exemplars_sha256"] == safety.exemplar_digest(exemplars)
+    for name in ALWAYS:  # the category's own training examples plus its exemplars
+        assert report[name]["examples"] >= per[name] + 20
+
+
+def test_small_talk_far_from_every_warning_sign_raises_no_alert(nlu):
+    """The floor: nearer a crisis example than any dental request is not near enough."""
+    for text in ("do ducks sleep", "why do we dream", "how do i get better at chess",
+                 "are over the ear headphones better than in ear ones"):
+        assert nlu.parse(text).alerts == (), text
+    assert any(name == "mental_health" for name, _ in
+               nlu.parse("lately I can't see the point in going on at all").alerts)

@@ -261,7 +261,10 @@ def _train_semantic(settings: Settings, data: Any, gated: bool = False) -> int:
     encoder = shared_encoder()
     meta = semantic_engine.train(data, out, encoder, lambda m: print("  " + m, file=sys.stderr))
     world = load_world(settings.flows_dir)
-    report = safety.calibrate(encoder, data, world.matrix, out)
+    exemplars = safety.exemplar_sets(settings.nlu_data_dir)
+    print(f"  safety net: {len(exemplars)} more exemplars from "
+          f"{settings.nlu_data_dir / 'safety'}", file=sys.stderr)
+    report = safety.calibrate(encoder, data, world.matrix, out, exemplars=exemplars)
     for name, r in report.items():
         if not name.startswith("_"):
             print(f"  safety net {name}: {r['examples']} examples, margin {r['margin']}, "

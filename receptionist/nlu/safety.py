@@ -13,22 +13,33 @@ seeded random letter strings (what a recogniser emits on noise) stay below it. A
 emergency can cost a life; a false alarm costs a staff member a minute, so ambiguity goes to the
 human. The matrix's regex patterns and intents stay as a second net.
 
+Besides the training examples, the net knows each category by the exemplar sets in
+`nlu_data/safety/` (`exemplar_sets`): held-out sets retired once read, written from public
+descriptions of warning signs, with ordinary requests near the categories. Only the net reads
+them (no classifier is trained on them). Measured leave one set out (`benchmarks/
+escalation_sets.py --leave-one-out`): the net alone caught 164 of 216 cases with the training
+examples only, 190 with the other sets as exemplars, and raised 6 false alarms in 137 ordinary
+requests instead of 7.
+
 The net wraps any engine (spaCy, Rasa, MiniLM): its alerts ride on the NLU result, and the pure
 engine's escalation detector reads them like it reads intents.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import string
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from receptionist.config.nlu_data import TrainingData
+from receptionist.config.nlu_data import Example, TrainingData, load_training_data
 from receptionist.core.escalation import ALWAYS, EscalationMatrix
 from receptionist.core.events import NluResult
 from receptionist.nlu import NluEngine
@@ -37,6 +48,11 @@ from receptionist.nlu.minilm import MiniLM, trained_on
 RECALL_QUANTILE = 0.02  # of a category's own examples, at most 2 % fall below its margin
 MAX_FALSE_ALARMS = 0.05  # of ordinary examples, at most 5 % raise any alert (all categories)
 NOISE_QUANTILE = 0.99  # of random letter strings (a recogniser's garbage), 1 % may clear the floor
+# ...and of the category's own examples, scored out of fold, at most 3 % fall below it: an
+# utterance that resembles no warning sign as closely as they resemble each other ("do ducks
+# sleep", 0.39 from a crisis example about sleep) is not alerted only because every
+# ordinary example is further still.
+FLOOR_QUANTILE = 0.03
 # An alert needs the utterance at least as near one of the category's examples as to every
 # ordinary one: below that, the nearest thing it resembles is an ordinary request ("I have a
 # toothache" was sent to the office manager because one minors example is "I'm fifteen and my
@@ -67,10 +83,28 @@ def _scores(queries: np.ndarray, exemplars: dict[str, np.ndarray]
     return out
 
 
-def calibrate(encoder: MiniLM, data: TrainingData, matrix: EscalationMatrix,
-              out_dir: Path, folds: int = 5) -> dict[str, Any]:
-    """Set each category's margin from out-of-fold scores; write `safety.npz` and `.json`."""
-    wanted = {name: set(matrix.categories[name].intents) for name in ALWAYS}
+def exemplar_sets(nlu_data: Path) -> list[Example]:
+    """The net's extra exemplars: `nlu_data/safety/*.yml` (a category's name or `ordinary`)."""
+    folder = nlu_data / "safety"
+    return load_training_data([folder]).examples if folder.is_dir() else []
+
+
+def exemplar_digest(exemplars: Sequence[Example]) -> str:
+    """What a trained net's exemplars were, to tell a stale model from a current one."""
+    text = "\n".join(f"{e.intent}\t{e.text}" for e in exemplars)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def calibrate(encoder: MiniLM, data: TrainingData, matrix: EscalationMatrix, out_dir: Path,
+              folds: int = 5, exemplars: Sequence[Example] = ()) -> dict[str, Any]:
+    """Set each category's margin from out-of-fold scores; write `safety.npz` and `.json`.
+
+    `exemplars` (see `exemplar_sets`) join the training examples as the net's examples: a
+    category's by its name, the ordinary ones by `ordinary`.
+    """
+    digest = exemplar_digest(exemplars)
+    data = replace(data, examples=[*data.examples, *exemplars])
+    wanted = {name: {*matrix.categories[name].intents, name} for name in ALWAYS}
     labels = np.array([next((n for n, i in wanted.items() if e.intent in i), ORDINARY)
                        for e in data.examples])
     x = encoder.embed([e.text for e in data.examples])
@@ -91,19 +125,21 @@ def calibrate(encoder: MiniLM, data: TrainingData, matrix: EscalationMatrix,
         mine = labels == name
         recall_at = float(np.quantile(oof[name][mine], RECALL_QUANTILE))
         false_at = float(np.quantile(oof[name][ordinary], 1 - per_category_false))
-        floor = float(np.quantile((noise @ x[mine].T).max(1), NOISE_QUANTILE))
+        noise_floor = float(np.quantile((noise @ x[mine].T).max(1), NOISE_QUANTILE))
+        floor = max(noise_floor, float(np.quantile(near[name][mine], FLOOR_QUANTILE)))
         cut = max(recall_at, false_at, MIN_MARGIN)
         report[name] = {"examples": int(mine.sum()), "margin": round(cut, 4),
-                        "floor": round(floor, 4),
+                        "floor": round(floor, 4), "noise_floor": round(noise_floor, 4),
                         "recall_margin": round(recall_at, 4),
                         "false_alarm_margin": round(false_at, 4),
                         "oof_recall": round(float(((oof[name][mine] >= cut)
                                                    & (near[name][mine] >= floor)).mean()), 4),
-                        "intents": sorted(wanted[name])}
+                        "intents": sorted(matrix.categories[name].intents)}
     alarms = np.zeros(len(x), dtype=bool)
     for name in names:
         alarms |= (oof[name] >= report[name]["margin"]) & (near[name] >= report[name]["floor"])
     report["_encoder"] = encoder.backend
+    report["_exemplars_sha256"] = digest
     report["_ordinary_false_alarm_rate_oof"] = round(float(alarms[ordinary].mean()), 4)
     arrays: dict[str, Any] = {n: x[labels == n] for n in [*names, ORDINARY]}
     np.savez(out_dir / "safety.npz", **arrays)
