@@ -140,9 +140,10 @@ def _caller_turn(world: World, st: CallState, event: SpeechRecognized | DtmfPres
                                 spoken=spoken) \
         or (world.detector.detect(also, None, answering=True) if also else None) \
         or _negative(world, st)
-    if hit:
-        escalate(world, st, hit[0], hit[1], event.at, out)
-    elif text and REFUSAL.search(text):
+    refused = bool(text) and REFUSAL.search(text) is not None
+    if hit and not (refused and hit[1].startswith("sounds like")):
+        escalate(world, st, hit[0], hit[1], event.at, out)  # a refusal said in so many words
+    elif refused:  # is understood, not taken for a request for a person by meaning alone
         st.consent, st.decision = "refused", "consent refused: no recording or transcript"
         st.transcript.clear()
         ask(st, out, _line(world, "consent_refused") + " " + st.last_prompt, world.menu_hints())
