@@ -77,6 +77,7 @@ def _score(parse: Parse, net: SafetyNet | None, detector: Detector, cases: list[
             n["net_false"] += bool(net.alerts(case.text))
         if hit and hit[0] in ALWAYS:
             n["false"] += 1
+            n["false_meaning"] += hit[1].startswith("sounds like")
             notes.append(f"false: {hit[0]} ({hit[1]}): {case.text}")
     return n, per, notes
 
@@ -84,7 +85,9 @@ def _score(parse: Parse, net: SafetyNet | None, detector: Detector, cases: list[
 def _row(name: str, n: Counter[str], per: dict[str, list[int]], alone: bool) -> str:
     cells = [f"{a}/{b}" for a, b in per.values()]
     cells += [f"**{n['got']}/{n['cases']}**", f"{n['right']}/{n['cases']}",
-              f"{n['listed']} / {n['meaning']}", f"{n['false']}/{n['ordinary']}"]
+              f"{n['listed']} / {n['meaning']}",
+              f"{n['false']}/{n['ordinary']} ({n['false'] - n['false_meaning']} / "
+              f"{n['false_meaning']})"]
     if alone:
         cells += [f"{n['net']}/{n['cases']}", f"{n['net_false']}/{n['ordinary']}"]
     return f"| {name} | " + " | ".join(cells) + " |"
@@ -106,7 +109,8 @@ def main() -> int:
     folder = settings.nlu_data_dir / ("safety" if alone else "heldout")
     print(f"engine: {args.engine or settings.nlu_engine} (with its safety net); {folder}\n")
     head = ["set", *ALWAYS, "all", "to its own category", "by listed / meaning only",
-            "false escalations"] + (["the net alone", "net false alarms"] if alone else [])
+            "false escalations (listed / meaning)"]
+    head += ["the net alone", "net false alarms"] if alone else []
     print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
     totals: Counter[str] = Counter()
     data = load_training_data([settings.nlu_data_dir])

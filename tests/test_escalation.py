@@ -175,17 +175,20 @@ WARNING_SIGNS = {
                       "I left a note for my sister in case", "I feel empty inside",
                       "my family would be better off without me", "I feel so trapped",
                       "I've been stockpiling my sleeping pills", "I only called to say goodbye "
-                      "to everyone there"],
+                      "to everyone there", "I've put all my affairs in order now",
+                      "I'm sat on the ledge of the car park roof"],
     "minors_vulnerable": ["my kids are home alone and I'm stuck at work", "I'm his conservator",
                           "her carer has been stealing her money",
                           "there are bruises on her arms nobody can explain",
-                          "my dad keeps giving out his credit card number to callers"],
+                          "my dad keeps giving out his credit card number to callers",
+                          "her employer holds her passport and speaks for her"],
     "legal_complaint": ["you'll be hearing from my solicitor", "I'm taking you to small claims",
                         "I'm reporting your practice to the licensing board",
-                        "you shared my records without my consent"],
+                        "you shared my records without my consent",
+                        "I was served with a summons that names your dentist"],
     "human_request": ["are you a robot", "is anybody there", "I don't want an automated system",
                       "is there a receptionist I could talk to",
-                      "can you put me through to someone"],
+                      "can you put me through to someone", "is Maria in today?"],
 }
 NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "my filling came out, nothing urgent", "I've neglected my teeth for years",
@@ -197,7 +200,10 @@ NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "is the numbing going to hurt me", "my son hit the ball with his head at soccer",
                "how many painkillers can I take after the extraction",
                "I wanted to say goodbye to the team, we're moving to Denver next month",
-               "can I collect my medication from reception", "can I save my card for next time"]
+               "can I collect my medication from reception", "can I save my card for next time",
+               "I have a court date on the 5th so I need to move my cleaning",
+               "is the office open today", "is parking available today",
+               "my kids love to jump off the diving board"]
 
 
 def _detector() -> Detector:
