@@ -115,6 +115,10 @@ def test_nlu_evaluate_reports_escalation_recall_per_category(tmp_path, semantic_
     assert safety >= 6 and escalation["categories"]["safety"]["cases"] == safety
     assert f"| safety | {safety} |" in done.stdout and "false escalations on ordinary requests" \
         in done.stdout
+    # misses are counted, not listed: a held-out set whose misses were read is held out no more
+    assert "minilm: missed" in done.stdout
+    texts = [e.text for e in held_out]
+    assert not any(t in done.stdout or t in (tmp_path / "report.json").read_text() for t in texts)
 
 
 def test_the_net_knows_each_category_by_the_retired_sets_too(semantic_model_dir):

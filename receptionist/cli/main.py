@@ -122,6 +122,9 @@ def _parser() -> argparse.ArgumentParser:
                           "RASA_URL answers")
     evaluate.add_argument("--out", type=Path, default=Path("reports/nlu"),
                           help="folder for report.md, report.json and the PNGs")
+    evaluate.add_argument("--misses", action="store_true",
+                          help="list the held-out escalation cases each engine missed (a set "
+                          "whose misses were read is no longer held out)")
     evaluate.set_defaults(run=_nlu_evaluate)
 
     rasa = sub.add_parser("rasa", help="the Rasa NLU service")
@@ -373,7 +376,7 @@ def _nlu_evaluate(args: argparse.Namespace) -> int:
     if any(r.get("fallbacks") for r in results.values()):
         print("error: Rasa did not answer during the evaluation (see fallbacks in the report)",
               file=sys.stderr)
-    paths = write_report(results, args.out)
+    paths = write_report(results, args.out, args.misses)
     print(paths["markdown"].read_text())
     print(f"written: {', '.join(str(p) for p in paths.values())}", file=sys.stderr)
     return 0

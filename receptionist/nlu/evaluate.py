@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import statistics
 import time
@@ -136,19 +137,27 @@ def confusion_png(result: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def write_report(results: dict[str, dict[str, Any]], out: Path) -> dict[str, Path]:
-    """Write report.md, report.json and one confusion PNG per engine; return their paths."""
+def write_report(results: dict[str, dict[str, Any]], out: Path,
+                 misses: bool = False) -> dict[str, Path]:
+    """Write report.md, report.json and one confusion PNG per engine; return their paths.
+
+    The held-out escalation cases an engine missed are counted, and listed only with `misses`:
+    a set whose misses have been read is no longer held out.
+    """
     out.mkdir(parents=True, exist_ok=True)
     paths = {f"png_{name}": confusion_png(r, out / f"confusion_{name}.png")
              for name, r in results.items()}
-    slim = {name: {k: v for k, v in r.items() if k not in ("gold", "pred")}
-            for name, r in results.items()}
+    slim = copy.deepcopy({name: {k: v for k, v in r.items() if k not in ("gold", "pred")}
+                          for name, r in results.items()})
+    for r in slim.values():
+        for row in r.get("escalation", {}).get("categories", {}).values():
+            row["missed"] = row["missed"] if misses else len(row["missed"])
     (out / "report.json").write_text(json.dumps(slim, indent=1))
-    (out / "report.md").write_text(markdown(results))
+    (out / "report.md").write_text(markdown(results, misses))
     return {"markdown": out / "report.md", "json": out / "report.json", **paths}
 
 
-def markdown(results: dict[str, dict[str, Any]]) -> str:
+def markdown(results: dict[str, dict[str, Any]], misses: bool = False) -> str:
     """The side-by-side report."""
     names = list(results)
     first = results[names[0]]
@@ -176,11 +185,11 @@ def markdown(results: dict[str, dict[str, Any]]) -> str:
                  f"{results[n]['intents'][intent]['f1']:.2f}" for n in names]
         lines.append(f"| {intent} | {scores['support']} | " + " | ".join(cells) + " |")
     lines += ["", "Confusion matrices: " + ", ".join(f"confusion_{n}.png" for n in names), ""]
-    lines += _escalation_lines(results)
+    lines += _escalation_lines(results, misses)
     return "\n".join(lines)
 
 
-def _escalation_lines(results: dict[str, dict[str, Any]]) -> list[str]:
+def _escalation_lines(results: dict[str, dict[str, Any]], misses: bool) -> list[str]:
     names = [n for n, r in results.items() if "escalation" in r]
     if not names:
         return []
@@ -198,5 +207,6 @@ def _escalation_lines(results: dict[str, dict[str, Any]]) -> list[str]:
     for n in names:
         missed = [t for row in results[n]["escalation"]["categories"].values()
                   for t in row["missed"]]
-        lines += ["", f"{n}: missed {len(missed)}: " + "; ".join(f'"{t}"' for t in missed)]
+        listed = ": " + "; ".join(f'"{t}"' for t in missed) if misses and missed else ""
+        lines += ["", f"{n}: missed {len(missed)}{listed}"]
     return lines + [""]
