@@ -170,7 +170,9 @@ WARNING_SIGNS = {
                "he banged his head and now he seems really confused",
                "my wife is diabetic and she's sweating and drowsy",
                "I've been biting on the gauze for an hour and it's still bleeding",
-               "my son is jerking all over", "her boyfriend said he'll kill me"],
+               "my son is jerking all over", "her boyfriend said he'll kill me",
+               "a man phoned saying there's a bomb in your building",
+               "he said he'd come back and shoot up the office"],
     "mental_health": ["I just want to die", "I've been giving all my things away",
                       "I left a note for my sister in case", "I feel empty inside",
                       "my family would be better off without me", "I feel so trapped",
@@ -185,10 +187,12 @@ WARNING_SIGNS = {
     "legal_complaint": ["you'll be hearing from my solicitor", "I'm taking you to small claims",
                         "I'm reporting your practice to the licensing board",
                         "you shared my records without my consent",
-                        "I was served with a summons that names your dentist"],
+                        "I was served with a summons that names your dentist",
+                        "I expect every cent back", "I'll be taking this matter further"],
     "human_request": ["are you a robot", "is anybody there", "I don't want an automated system",
                       "is there a receptionist I could talk to",
-                      "can you put me through to someone", "is Maria in today?"],
+                      "can you put me through to someone", "is Maria in today?",
+                      "customer care please"],
 }
 NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "my filling came out, nothing urgent", "I've neglected my teeth for years",
@@ -203,7 +207,8 @@ NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "can I collect my medication from reception", "can I save my card for next time",
                "I have a court date on the 5th so I need to move my cleaning",
                "is the office open today", "is parking available today",
-               "my kids love to jump off the diving board"]
+               "my kids love to jump off the diving board",
+               "can you shoot me an email with my balance", "I'd like to take my whitening further"]
 
 
 def _detector() -> Detector:
