@@ -136,7 +136,8 @@ def calibrate(encoder: MiniLM, data: TrainingData, matrix: EscalationMatrix, out
         mine = labels == name
         recall_at = float(np.quantile(oof[name][mine], RECALL_QUANTILE))
         false_at = float(np.quantile(oof[name][ordinary], 1 - per_category_false))
-        noise_floor = float(np.quantile((noise @ x[mine].T).max(1), NOISE_QUANTILE))
+        noise_floor = float(np.quantile(np.sort(noise @ x[mine].T, axis=1)[:, -NEAREST:].mean(1),
+                                        NOISE_QUANTILE))  # scored as `_scores` scores
         floor = max(noise_floor, float(np.quantile(near[name][mine], FLOOR_QUANTILE)), MIN_FLOOR)
         cut = max(recall_at, false_at, MIN_MARGIN)
         report[name] = {"examples": int(mine.sum()), "margin": round(cut, 4),
