@@ -183,7 +183,8 @@ WARNING_SIGNS = {
                           "her carer has been stealing her money",
                           "there are bruises on her arms nobody can explain",
                           "my dad keeps giving out his credit card number to callers",
-                          "her employer holds her passport and speaks for her"],
+                          "her employer holds her passport and speaks for her",
+                          "I'm 13 so can my mum come with me"],
     "legal_complaint": ["you'll be hearing from my solicitor", "I'm taking you to small claims",
                         "I'm reporting your practice to the licensing board",
                         "you shared my records without my consent",
@@ -208,7 +209,8 @@ NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "I have a court date on the 5th so I need to move my cleaning",
                "is the office open today", "is parking available today",
                "my kids love to jump off the diving board",
-               "can you shoot me an email with my balance", "I'd like to take my whitening further"]
+               "can you shoot me an email with my balance", "I'd like to take my whitening further",
+               "I'm 15 minutes late", "I'm 16 weeks pregnant", "I'm 2 blocks away", "I'm 5 foot 2"]
 
 
 def _detector() -> Detector:
