@@ -86,6 +86,10 @@ def test_an_insurer_not_on_the_list_is_named_without_the_question_around_it(call
     reply = unknown.turns[1]["receptionist"]
     assert "I don't have Blorp Health on my list" in reply, reply
     assert unknown.outcome["disposition"] == "insurance_unknown"
+    mine = caller.call(["do you take my insurance", "Blorp Health", "no"])
+    assert mine.turns[1]["receptionist"].endswith("Which insurance company is your plan with?")
+    assert "I don't have Blorp Health on my list" in mine.turns[2]["receptionist"]
+
 
 def test_a_message_for_a_named_provider_becomes_a_ticket(caller, db):
     result = caller.call(["can I leave a message for Dr. Lee", "John Smith", "this number",

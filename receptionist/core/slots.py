@@ -154,6 +154,10 @@ _INSURER_FRAME = re.compile(
     r"|\b(insurance|dental (plan|insurance)|plan|please)\s*\??$", re.I)
 
 
+_NOT_A_NAME = frozenset({"my", "our", "your", "his", "her", "their", "the", "a", "an", "this",
+                         "that", "it", "mine", "any", "all", "every", "most", "which"})
+
+
 def _insurer(step: CollectStep, text: str, nlu: NluResult | None, digits: str | None,
              profile: PracticeProfile, now: datetime, caller: str) -> Parsed:
     known = {i.lower(): (i, *i.split()[:1]) for i in profile.insurers_accepted
@@ -162,7 +166,7 @@ def _insurer(step: CollectStep, text: str, nlu: NluResult | None, digits: str | 
     if found is None:
         named = _INSURER_FRAME.sub("", text).strip(" ?.,")
         if nlu and nlu.intent in ("deny", "affirm", "goodbye") or len(named.split()) > 6 \
-                or not named:
+                or not named or named.lower() in _NOT_A_NAME:  # "do you take my insurance"
             return Parsed(problem="the name of your insurance company")
         return Parsed({"name": named, "accepted": None, "label": named})
     name = next(i for i in profile.insurers_accepted + profile.insurers_not_accepted
