@@ -100,6 +100,9 @@ def main() -> int:
                         "nlu_data/safety/, each against a net calibrated without it")
     parser.add_argument("--misses", action="store_true", help="print the missed cases and "
                         "the false escalations")
+    parser.add_argument("--set", action="append", default=[], dest="only", metavar="N",
+                        help="score only this set (repeatable; default: every set in the "
+                        "folder), e.g. to keep a sealed held-out set unread")
     args = parser.parse_args()
     settings = Settings.from_env()
     world = load_world(settings.flows_dir)
@@ -115,6 +118,8 @@ def main() -> int:
     totals: Counter[str] = Counter()
     data = load_training_data([settings.nlu_data_dir])
     for name, path, ordinary in _sets(folder):
+        if args.only and name not in args.only:
+            continue
         cases = load_training_data([path]).examples
         others = load_training_data([ordinary]).examples if ordinary else []
         parse, net = engine.parse, None
