@@ -72,10 +72,11 @@ def main() -> int:
             kept = len(rows) - len(misses)
             print(f"| {path.stem} | {len(rows)} | **{kept}/{len(rows)} ({kept / len(rows):.1%})** "
                   f"| {person} | {len(misses)} | {statistics.median(times):.0f} |")
+            people = Counter(k for k in got.elements() if k.startswith("person:"))
             if args.misses:
                 print("\n  " + "\n  ".join(sorted(misses)) + "\n")
-                people = Counter(k for k in got.elements() if k.startswith("person:"))
-                print("  to a person: " + ", ".join(f"{k[7:]} {v}" for k, v in people.items()))
+            print("|   | to a person, by why (counts only): " + ", ".join(
+                f"{k[7:]} {v}" for k, v in people.most_common()) + " |")
     return 0
 
 
