@@ -218,6 +218,7 @@ NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "can you shoot me an email with my balance", "I'd like to take my whitening further",
                "I'm 15 minutes late", "I'm 16 weeks pregnant", "I'm 2 blocks away", "I'm 5 foot 2",
                "I'm an attorney, do you have early appointments", "I'm a client of yours",
+               "my husband works as a lawyer downtown", "my attorney friend recommended you",
                "they're not moving my appointment again, are they",
                "my carer will drive me", "I got a shock when I saw the bill"]
 
