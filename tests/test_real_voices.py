@@ -314,6 +314,58 @@ def test_the_streaming_words_still_count_for_the_matrixs_listed_phrases():
     assert record.state.escalation is None  # no listed phrase: the second pass's words decide
 
 
+@pytest.mark.parametrize(("streamed", "second", "want", "also"), [
+    # pocketsphinx's language model heard the matrix's words in a booking said at 10 dB;
+    # Whisper is sure it was a booking: the booking goes on, the streaming words ride along
+    ("mental health when i have", "Book a cleaning.", "book a cleaning",
+     "mental health when i have"),
+    # Whisper is not sure of anything else: the caller is put through as the streaming words said
+    ("i want to talk to a person", "I want to talk to a person.", "i want to talk to a person",
+     "i want to talk to a person"),
+    ("mental health when i have", "Uh, mm.", "mental health when i have", "uh mm"),
+])
+def test_a_put_through_heard_only_by_the_streaming_recogniser_is_heard_again(streamed, second,
+                                                                           want, also):
+    readings = {"mental health when i have": ("mental_health", 0.9),
+                "book a cleaning": ("book_appointment", 0.95),
+                "i want to talk to a person": ("human_request", 0.97),
+                "uh mm": ("out_of_scope", 0.6)}
+    whisper = Answers(second)
+    refined = Refined(Misheard(streamed), whisper,
+                      escalating=frozenset({"mental_health", "human_request", "emergency"}))
+    rec = refined.start(None, (), {"reading": lambda text: readings.get(text, (None, 0.0))})
+    rec.accept(silence(20))
+    hyp = rec.finish()
+    assert (hyp.text, hyp.also) == (want, also)
+    assert whisper.calls == 1
+
+
+def test_a_listed_warning_sign_in_the_streaming_words_still_escalates_when_whisper_is_taken():
+    from receptionist.core.harness import run_call, said
+    from receptionist.service.world import load_world
+
+    world = load_world(ROOT / "flows", ROOT / "nlu_data")
+    event = said("book a cleaning", "book_appointment").model_copy(update={
+        "recogniser": "local", "also_heard": "my mouth won't stop bleeding"})
+    assert run_call(world, [event]).state.escalation == "safety"
+
+
+def test_a_curse_only_the_second_pass_heard_still_counts_as_upset():
+    # an espeak-ng caller swearing: pocketsphinx heard "this is parking rid to kill a ...",
+    # Whisper "this is tuckin' ridiculous ..."; twice upset is a person, not a re-ask
+    from receptionist.core.harness import run_call, said
+    from receptionist.service.world import load_world
+
+    world = load_world(ROOT / "flows", ROOT / "nlu_data")
+    turns = [said(fast).model_copy(update={"recogniser": "local", "also_heard": whisper})
+             for fast, whisper in [
+                 ("this is parking rid to kill a i've been with the mall week",
+                  "this is tuckin' ridiculous i've been waiting all week"),
+                 ("this them off the to she's what", "this mop is in useless")]]
+    record = run_call(world, turns)
+    assert record.state.escalation == "negative_sentiment", record.replies()
+
+
 def test_a_refined_answer_keeps_the_streaming_words():
     refined = Refined(Misheard("a bleeding"), Answers("A cleaning."))
     rec = refined.start("appointment_type", ("cleaning",), {})

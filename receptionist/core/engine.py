@@ -129,13 +129,13 @@ def _caller_turn(world: World, st: CallState, event: SpeechRecognized | DtmfPres
     note(st, "caller", text or f"[pressed {dtmf.digits if dtmf else ''}]")
     if nlu:
         st.last_intent, st.last_confidence = nlu.intent, nlu.confidence
-    if text:
-        st.sentiments.append(sentiment.score(text))
+    also = event.also_heard if isinstance(event, SpeechRecognized) else None
+    if text:  # the more upset of the two hearings: a garbled curse is still a curse
+        st.sentiments.append(min(sentiment.score(t) for t in (text, also) if t))
     if st.phase in ("handoff", "voicemail", "ended"):
         st.decision = "ignored: call already handed over"
         return
     spoken = event.spoken if isinstance(event, SpeechRecognized) else None
-    also = event.also_heard if isinstance(event, SpeechRecognized) else None
     hit = world.detector.detect(text, nlu, dtmf, answering=st.phase == "in_flow",
                                 spoken=spoken) \
         or (world.detector.detect(also, None, answering=True) if also else None) \

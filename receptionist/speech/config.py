@@ -262,7 +262,9 @@ def with_second_pass(asr: Any, steps: tuple[str, ...], world: Any) -> Any:
     choices = {"appointment_type": tuple(profile.appointment_types),
                "insurer": tuple(profile.insurers_accepted + profile.insurers_not_accepted),
                "person": people}
-    return Refined(asr, whisper, steps, names=people, choices=choices)
+    escalating = frozenset(i for name in ALWAYS if (cat := world.matrix.get(name))
+                           for i in cat.intents)
+    return Refined(asr, whisper, steps, names=people, choices=choices, escalating=escalating)
 
 
 def with_language_id(asr: Any, world: Any) -> Any:
