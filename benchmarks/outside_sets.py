@@ -68,11 +68,11 @@ def main() -> int:
                 got[label] += 1
                 if not label.startswith("person:") and label not in {"(none)", "out_of_scope"}:
                     misses.append(f"{label}: {text}")
-            person = sum(v for k, v in got.items() if k.startswith("person:"))
+            people = Counter({k: v for k, v in got.items() if k.startswith("person:")})
+            person = sum(people.values())
             kept = len(rows) - len(misses)
             print(f"| {path.stem} | {len(rows)} | **{kept}/{len(rows)} ({kept / len(rows):.1%})** "
                   f"| {person} | {len(misses)} | {statistics.median(times):.0f} |")
-            people = Counter(k for k in got.elements() if k.startswith("person:"))
             if args.misses:
                 print("\n  " + "\n  ".join(sorted(misses)) + "\n")
             print("|   | to a person, by why (counts only): " + ", ".join(
