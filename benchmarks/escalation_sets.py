@@ -82,14 +82,13 @@ def _score(parse: Parse, net: SafetyNet | None, detector: Detector, cases: list[
     return n, per, notes
 
 
-def _row(name: str, n: Counter[str], per: dict[str, list[int]] | None, alone: bool) -> str:
+def _row(name: str, n: Counter[str], per: dict[str, list[int]] | None) -> str:
     cells = [f"{a}/{b}" for a, b in per.values()] if per else [""] * len(ALWAYS)
     cells += [f"**{n['got']}/{n['cases']}**", f"{n['right']}/{n['cases']}",
               f"{n['listed']} / {n['meaning']}",
               f"{n['false']}/{n['ordinary']} ({n['false'] - n['false_meaning']} / "
               f"{n['false_meaning']})"]
-    if alone:
-        cells += [f"{n['net']}/{n['cases']}", f"{n['net_false']}/{n['ordinary']}"]
+    cells += [f"{n['net']}/{n['cases']}", f"{n['net_false']}/{n['ordinary']}"]
     return f"| {name} | " + " | ".join(cells) + " |"
 
 
@@ -113,7 +112,7 @@ def main() -> int:
     print(f"engine: {args.engine or settings.nlu_engine} (with its safety net); {folder}\n")
     head = ["set", *ALWAYS, "all", "to its own category", "by listed / meaning only",
             "false escalations (listed / meaning)"]
-    head += ["the net alone", "net false alarms"] if alone else []
+    head += ["the net alone", "net false alarms"]
     print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
     totals: Counter[str] = Counter()
     data = load_training_data([settings.nlu_data_dir])
@@ -122,17 +121,17 @@ def main() -> int:
             continue
         cases = load_training_data([path]).examples
         others = load_training_data([ordinary]).examples if ordinary else []
-        parse, net = engine.parse, None
+        parse, net = engine.parse, getattr(engine, "net", None)
         if alone:
             net = _net_without(path, ordinary, data, world.matrix, settings.nlu_data_dir)
             inner = getattr(engine, "engine", engine)
             parse = Guarded(inner, net).parse
         n, per, notes = _score(parse, net, detector, cases, others)
         totals.update(n)
-        print(_row(name, n, per, alone))
+        print(_row(name, n, per))
         for line in notes if args.misses else []:
             print(f"|   | {line} |")
-    print(_row("all", totals, None, alone))
+    print(_row("all", totals, None))
     return 0
 
 

@@ -142,3 +142,55 @@ def test_small_talk_far_from_every_warning_sign_raises_no_alert(nlu):
     assert any(name == "mental_health" for name, _ in
                nlu.parse("lately I can't see the point in going on at all").alerts)
     assert any(name == "safety" for name, _ in nlu.parse("his lips have gone blue").alerts)
+
+
+def test_the_net_is_trained_with_a_linear_probe_that_only_adds_recall(semantic_model_dir):
+    report = json.loads((semantic_model_dir / "safety.json").read_text())
+    assert report["_probe"]["classes"] == [*ALWAYS, "ordinary"]
+    for name in ALWAYS:
+        assert 0 < report[name]["probe_cut"] <= 1
+        assert report[name]["oof_recall_with_probe"] >= report[name]["oof_recall"]
+    net = SafetyNet(semantic_model_dir, shared_encoder())
+    assert net.probe is not None and len(net.probe[3]) == len(ALWAYS)
+
+
+class _Axes:
+    """An encoder for hand-made nets: a text is a named direction in three dimensions."""
+
+    backend = "axes"
+    vectors = {"crisis": [1.0, 0.0, 0.0], "booking": [0.0, 1.0, 0.0],
+               "between": [0.8, 0.6, 0.0], "unrelated": [0.0, 0.0, 1.0]}
+
+    def embed(self, texts):
+        import numpy as np
+        return np.array([self.vectors[t] for t in texts], dtype=np.float32)
+
+
+def _hand_made_net(tmp_path, probe_says_crisis: bool) -> SafetyNet:
+    """Mental-health examples near 'crisis', ordinary ones near 'booking'; margins strict."""
+    import numpy as np
+    names = list(ALWAYS)
+    arrays = {n: np.array([[0.0, 0.0, -1.0], [0.0, 0.0, -1.0]], dtype=np.float32) for n in names}
+    arrays["mental_health"] = np.array([[1.0, 0.0, 0.0], [0.9, 0.1, 0.0]], dtype=np.float32)
+    arrays["ordinary"] = np.array([[0.0, 1.0, 0.0], [0.2, 0.9, 0.0]], dtype=np.float32)
+    weights = np.zeros((len(names) + 1, 3), dtype=np.float32)
+    if probe_says_crisis:
+        weights[names.index("mental_health")] = [8.0, 0.0, 8.0]  # the probe's own direction
+    arrays.update(probe_weights=weights, probe_bias=np.zeros(len(names) + 1, np.float32),
+                  probe_cuts=np.full(len(names), 0.5, np.float32))
+    np.savez(tmp_path / "safety.npz", **arrays)
+    report = {n: {"margin": 0.2, "floor": 0.5} for n in names}
+    report.update(_encoder="axes", _probe={"classes": [*names, "ordinary"]})
+    (tmp_path / "safety.json").write_text(json.dumps(report))
+    return SafetyNet(tmp_path, _Axes())  # type: ignore[arg-type]
+
+
+def test_the_probe_alerts_what_the_nearest_examples_miss_but_not_below_the_floor(tmp_path):
+    # 'between' is nearer the crisis examples (0.79) than the ordinary ones (0.70), by less than
+    # the margin
+    assert _hand_made_net(tmp_path, probe_says_crisis=False).alerts("between") == ()
+    net = _hand_made_net(tmp_path, probe_says_crisis=True)
+    assert [name for name, _ in net.alerts("between")] == ["mental_health"]
+    # the probe says crisis for 'unrelated' too, but it resembles no crisis example at all
+    assert net.alerts("unrelated") == ()
+    assert [name for name, _ in net.alerts("crisis")] == ["mental_health"]

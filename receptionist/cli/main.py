@@ -271,7 +271,8 @@ def _train_semantic(settings: Settings, data: Any, gated: bool = False) -> int:
     for name, r in report.items():
         if not name.startswith("_"):
             print(f"  safety net {name}: {r['examples']} examples, margin {r['margin']}, "
-                  f"out-of-fold recall {r['oof_recall']:.0%}", file=sys.stderr)
+                  f"out-of-fold recall {r['oof_recall']:.0%} "
+                  f"({r['oof_recall_with_probe']:.0%} with the linear probe)", file=sys.stderr)
     print(f"  ordinary examples raising an alert (out of fold): "
           f"{report['_ordinary_false_alarm_rate_oof']:.1%}", file=sys.stderr)
     print(f"model and safety net written to {out} in {meta['seconds']} s", file=sys.stderr)

@@ -10,6 +10,7 @@ category's margin. Margins are set for recall when the model is trained, from ou
 never below zero (an utterance nearer an ordinary request than any of the category's is not
 alerted). A floor on the similarity itself keeps noise, which is close to nothing, from
 alerting: 99 % of seeded random letter strings (what a recogniser emits on noise) stay below it.
+A linear probe on the same embeddings (`PROBE_C`) adds the alerts that nearest examples miss.
 A missed emergency can cost a life; a false alarm costs a staff member a minute, so ambiguity
 goes to the human. The matrix's regex patterns and intents stay as a second net.
 
@@ -19,7 +20,8 @@ descriptions of warning signs, with ordinary requests near the categories. Only 
 them (no classifier is trained on them). Measured leave one set out (`benchmarks/
 escalation_sets.py --leave-one-out`): on sets 1-6 the net alone caught 164 of 216 cases with
 the training examples only and 190 with the other sets as exemplars; on sets 1-9 (session 12)
-it catches 251 of 306, with 9 false alarms in 227 ordinary requests.
+it catches 251 of 306, with 9 false alarms in 227 ordinary requests; on sets 1-10 (session 13)
+273 of 336 with nearest examples alone and 298 with the probe, 11 false alarms in 257 either way.
 
 The net wraps any engine (spaCy, Rasa, MiniLM): its alerts ride on the NLU result, and the pure
 engine's escalation detector reads them like it reads intents.
@@ -69,6 +71,26 @@ MIN_MARGIN = 0.0
 # one at a time: the routes kept every case (244/246), false escalations 8 -> 6 of 167, the
 # net alone 209 -> 207; CLINC150's oos_val small talk on an always-escalate line 2 -> 0.
 NEAREST = 2
+# A second view of the same embeddings: a linear probe (multinomial logistic regression over the
+# five categories and the ordinary requests, classes weighted by size) alerts a category when its
+# probability is above what all but 0.5 % of the ordinary examples get out of fold (and what 99 %
+# of the noise strings get). Nearest examples judge by resemblance to one or two sentences; the
+# probe learns the direction a category's sentences share ("no longer wanting to be here" without
+# any of their words), and the two miss different cases. Chosen on the retired sets left out one
+# at a time (sets 1-10, 336 cases, 257 ordinary; a scratch run with scikit-learn's defaults): the
+# net alone caught 273 with nearest examples only (11 false alarms), the probe alone 275 (6),
+# either of them 306 (16); C tried from 1 to 1024 (64 is where it stops improving), the ordinary
+# budget from 0.1 % to 1 %.
+PROBE_C = 64.0
+PROBE_FALSE = 0.005
+# ...and only for an utterance above the category's similarity floor and not much further from
+# its nearest examples than from the nearest ordinary one: the probe alone also sent "can I drop
+# my fifteen year old off for his cleaning" (margin -0.12) to the office manager, and CLINC150's
+# oos_val small talk ("is it bad to not remember your dreams") to the crisis line. Same sets,
+# the product's own probe: margin -0.05 and the floor, 298 caught and 11 false alarms, as many as
+# without the probe (no floor: 301 and 12, and 6 of oos_val's 100 on an always-escalate line;
+# margin 0.0: 278 and 11; -0.1: 305 and 15).
+PROBE_MIN_MARGIN = -0.05
 ORDINARY = "ordinary"
 
 
@@ -147,16 +169,55 @@ def calibrate(encoder: MiniLM, data: TrainingData, matrix: EscalationMatrix, out
                         "oof_recall": round(float(((oof[name][mine] >= cut)
                                                    & (near[name][mine] >= floor)).mean()), 4),
                         "intents": sorted(matrix.categories[name].intents)}
+    probe, probe_oof, probe_cuts = _probe(x, labels, [*names, ORDINARY], fold, noise)
     alarms = np.zeros(len(x), dtype=bool)
-    for name in names:
-        alarms |= (oof[name] >= report[name]["margin"]) & (near[name] >= report[name]["floor"])
+    for k, name in enumerate(names):
+        own = (oof[name] >= report[name]["margin"]) & (near[name] >= report[name]["floor"])
+        probed = probe_oof[:, k] >= probe_cuts[k]
+        alarms |= own | probed
+        report[name]["probe_cut"] = round(float(probe_cuts[k]), 4)
+        report[name]["oof_recall_with_probe"] = round(float((own | probed)[labels == name]
+                                                            .mean()), 4)
     report["_encoder"] = encoder.backend
     report["_exemplars_sha256"] = digest
     report["_ordinary_false_alarm_rate_oof"] = round(float(alarms[ordinary].mean()), 4)
+    report["_probe"] = {"classes": [*names, ORDINARY], "c": PROBE_C,
+                        "ordinary_budget": PROBE_FALSE}
     arrays: dict[str, Any] = {n: x[labels == n] for n in [*names, ORDINARY]}
+    arrays.update(probe_weights=probe[0], probe_bias=probe[1], probe_cuts=probe_cuts)
     np.savez(out_dir / "safety.npz", **arrays)
     (out_dir / "safety.json").write_text(json.dumps(report, indent=1))
     return report
+
+
+def _probe(x: np.ndarray, labels: np.ndarray, classes: list[str], fold: np.ndarray,
+           noise: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
+    """The linear probe: (weights, bias), its out-of-fold probabilities, a cut per category."""
+    from sklearn.linear_model import LogisticRegression  # training only; running is numpy
+
+    y = np.array([classes.index(label) for label in labels])
+
+    def fit(rows: np.ndarray) -> LogisticRegression:
+        model = LogisticRegression(C=PROBE_C, class_weight="balanced", max_iter=3000)
+        return model.fit(x[rows], y[rows])
+
+    oof = np.zeros((len(x), len(classes)), dtype=np.float32)
+    for k in np.unique(fold):
+        oof[fold == k] = fit(fold != k).predict_proba(x[fold == k])
+    model = fit(np.ones(len(x), dtype=bool))
+    weights = model.coef_.astype(np.float32)
+    bias = model.intercept_.astype(np.float32)
+    on_noise = _softmax(noise @ weights.T + bias)
+    ordinary = y == classes.index(ORDINARY)
+    cuts = np.array([max(float(np.quantile(oof[ordinary, k], 1 - PROBE_FALSE)),
+                         float(np.quantile(on_noise[:, k], NOISE_QUANTILE)))
+                     for k in range(len(classes) - 1)], dtype=np.float32)
+    return (weights, bias), oof, cuts
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
 
 
 class SafetyNet:
@@ -171,6 +232,9 @@ class SafetyNet:
         self.floors = {n: float(settings[n].get("floor", 0.0)) for n in self.margins}
         stored = np.load(model_dir / "safety.npz")
         self.exemplars = {name: stored[name] for name in [*self.margins, ORDINARY]}
+        probe = settings.get("_probe")  # a net trained before the probe has none
+        self.probe = (list(probe["classes"]), stored["probe_weights"], stored["probe_bias"],
+                      stored["probe_cuts"]) if probe else None
 
     def alerts(self, text: str, vector: np.ndarray | None = None
                ) -> tuple[tuple[str, float], ...]:
@@ -179,9 +243,16 @@ class SafetyNet:
             return ()
         vector = self.encoder.embed([text])[0] if vector is None else vector
         scores = _scores(vector[None, :], self.exemplars)
+        probed: set[str] = set()
+        if self.probe is not None:
+            classes, weights, bias, cuts = self.probe
+            p = _softmax(weights @ vector + bias)
+            probed = {name for k, name in enumerate(classes[:-1]) if p[k] >= cuts[k]}
+        # the score is the margin over the nearest ordinary example either way
         return tuple((name, round(float(scores[name][1][0]), 3)) for name in ALWAYS
-                     if name in scores and scores[name][1][0] >= self.margins[name]
-                     and scores[name][0][0] >= self.floors[name])
+                     if name in scores and scores[name][0][0] >= self.floors[name]
+                     and scores[name][1][0] >= (PROBE_MIN_MARGIN if name in probed
+                                                else self.margins[name]))
 
 
 class Guarded:
