@@ -46,6 +46,7 @@ from receptionist.core.escalation import ALWAYS, EscalationMatrix
 from receptionist.core.events import NluResult
 from receptionist.nlu import NluEngine
 from receptionist.nlu.minilm import MiniLM, trained_on
+from receptionist.nlu.semantic_engine import softmax
 
 RECALL_QUANTILE = 0.02  # of a category's own examples, at most 2 % fall below its margin
 MAX_FALSE_ALARMS = 0.05  # of ordinary examples, at most 5 % raise any alert (all categories)
@@ -173,7 +174,8 @@ def calibrate(encoder: MiniLM, data: TrainingData, matrix: EscalationMatrix, out
     alarms = np.zeros(len(x), dtype=bool)
     for k, name in enumerate(names):
         own = (oof[name] >= report[name]["margin"]) & (near[name] >= report[name]["floor"])
-        probed = probe_oof[:, k] >= probe_cuts[k]
+        probed = ((probe_oof[:, k] >= probe_cuts[k]) & (near[name] >= report[name]["floor"])
+                  & (oof[name] >= PROBE_MIN_MARGIN))  # as `SafetyNet.alerts` gates it
         alarms |= own | probed
         report[name]["probe_cut"] = round(float(probe_cuts[k]), 4)
         report[name]["oof_recall_with_probe"] = round(float((own | probed)[labels == name]
@@ -207,17 +209,12 @@ def _probe(x: np.ndarray, labels: np.ndarray, classes: list[str], fold: np.ndarr
     model = fit(np.ones(len(x), dtype=bool))
     weights = model.coef_.astype(np.float32)
     bias = model.intercept_.astype(np.float32)
-    on_noise = _softmax(noise @ weights.T + bias)
+    on_noise = softmax(noise @ weights.T + bias)
     ordinary = y == classes.index(ORDINARY)
     cuts = np.array([max(float(np.quantile(oof[ordinary, k], 1 - PROBE_FALSE)),
                          float(np.quantile(on_noise[:, k], NOISE_QUANTILE)))
                      for k in range(len(classes) - 1)], dtype=np.float32)
     return (weights, bias), oof, cuts
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
 
 
 class SafetyNet:
@@ -246,7 +243,7 @@ class SafetyNet:
         probed: set[str] = set()
         if self.probe is not None:
             classes, weights, bias, cuts = self.probe
-            p = _softmax(weights @ vector + bias)
+            p = softmax(weights @ vector + bias)
             probed = {name for k, name in enumerate(classes[:-1]) if p[k] >= cuts[k]}
         # the score is the margin over the nearest ordinary example either way
         return tuple((name, round(float(scores[name][1][0]), 3)) for name in ALWAYS
