@@ -10,7 +10,8 @@ the matrix's patterns and intents ("listed"), or only the semantic net ("meaning
 net uses as exemplars: each set is played against a net calibrated without it (the training
 examples and the other sets), so no set is scored by a net that has seen it. The matrix's
 patterns were written after reading those sets, so "reached a person" there flatters; "the net
-alone" is the figure that says how the exemplars generalise.
+alone" (the semantic net's own alerts, no patterns or intents; shown for held-out sets too) is
+the figure that says how the exemplars generalise.
 
 Misses are not printed unless asked (`--misses`), so a set can be measured before and after a
 change without its cases steering the change.
