@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from receptionist.config.nlu_data import load_training_data
@@ -162,13 +163,11 @@ class _Axes:
                "between": [0.8, 0.6, 0.0], "unrelated": [0.0, 0.0, 1.0]}
 
     def embed(self, texts):
-        import numpy as np
         return np.array([self.vectors[t] for t in texts], dtype=np.float32)
 
 
 def _hand_made_net(tmp_path, probe_says_crisis: bool) -> SafetyNet:
     """Mental-health examples near 'crisis', ordinary ones near 'booking'; margins strict."""
-    import numpy as np
     names = list(ALWAYS)
     arrays = {n: np.array([[0.0, 0.0, -1.0], [0.0, 0.0, -1.0]], dtype=np.float32) for n in names}
     arrays["mental_health"] = np.array([[1.0, 0.0, 0.0], [0.9, 0.1, 0.0]], dtype=np.float32)

@@ -173,13 +173,11 @@ def calibrate(encoder: MiniLM, data: TrainingData, matrix: EscalationMatrix, out
     probe, probe_oof, probe_cuts = _probe(x, labels, [*names, ORDINARY], fold, noise)
     alarms = np.zeros(len(x), dtype=bool)
     for k, name in enumerate(names):
-        own = (oof[name] >= report[name]["margin"]) & (near[name] >= report[name]["floor"])
-        probed = ((probe_oof[:, k] >= probe_cuts[k]) & (near[name] >= report[name]["floor"])
-                  & (oof[name] >= PROBE_MIN_MARGIN))  # as `SafetyNet.alerts` gates it
-        alarms |= own | probed
+        alerted = _alerted(near[name], oof[name], report[name]["floor"],
+                           report[name]["margin"], probe_oof[:, k] >= probe_cuts[k])
+        alarms |= alerted
         report[name]["probe_cut"] = round(float(probe_cuts[k]), 4)
-        report[name]["oof_recall_with_probe"] = round(float((own | probed)[labels == name]
-                                                            .mean()), 4)
+        report[name]["oof_recall_with_probe"] = round(float(alerted[labels == name].mean()), 4)
     report["_encoder"] = encoder.backend
     report["_exemplars_sha256"] = digest
     report["_ordinary_false_alarm_rate_oof"] = round(float(alarms[ordinary].mean()), 4)
@@ -190,6 +188,15 @@ def calibrate(encoder: MiniLM, data: TrainingData, matrix: EscalationMatrix, out
     np.savez(out_dir / "safety.npz", **arrays)
     (out_dir / "safety.json").write_text(json.dumps(report, indent=1))
     return report
+
+
+def _alerted(near: Any, margin: Any, floor: float, cut: float, probed: Any) -> Any:
+    """Whether the net alerts a category, for one utterance or for arrays of them.
+
+    Above the category's floor, and past its margin, or within `PROBE_MIN_MARGIN` of the
+    nearest ordinary request when the probe agrees.
+    """
+    return (near >= floor) & ((margin >= cut) | (probed & (margin >= PROBE_MIN_MARGIN)))
 
 
 def _probe(x: np.ndarray, labels: np.ndarray, classes: list[str], fold: np.ndarray,
@@ -247,9 +254,9 @@ class SafetyNet:
             probed = {name for k, name in enumerate(classes[:-1]) if p[k] >= cuts[k]}
         # the score is the margin over the nearest ordinary example either way
         return tuple((name, round(float(scores[name][1][0]), 3)) for name in ALWAYS
-                     if name in scores and scores[name][0][0] >= self.floors[name]
-                     and scores[name][1][0] >= (PROBE_MIN_MARGIN if name in probed
-                                                else self.margins[name]))
+                     if name in scores and _alerted(scores[name][0][0], scores[name][1][0],
+                                                    self.floors[name], self.margins[name],
+                                                    name in probed))
 
 
 class Guarded:
