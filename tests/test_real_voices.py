@@ -276,6 +276,42 @@ def test_a_free_request_is_heard_again_only_when_its_words_are_not_clear(streame
     assert not isinstance(refined.start(None, (), {}), RefinedRecognition)  # text calls: none
 
 
+class SteeredAnswers:
+    """A second pass that hears an insurer only when its prompt names the practice's insurers."""
+
+    model = "steered"
+
+    def __init__(self):
+        self.prompts = []
+
+    def transcribe(self, audio, prompt=None, deadline_s=1.5, attempts=None, accept=None):
+        from receptionist.speech.refine import Heard
+        self.prompts.append(attempts[0][0])
+        steered = attempts[0][0] and "Do you take Aetna?" in attempts[0][0]
+        return Heard("Do you take Aetna?" if steered else "Do you take heat net?", 0.7)
+
+
+@pytest.mark.parametrize(("streamed", "passes"), [
+    ("do you take a look", 2),  # not understood: heard again, then again steered by the insurers
+    ("do you take heat net", 1),  # an insurance question naming none: steered at once
+])
+def test_an_insurance_question_is_heard_again_steered_by_the_insurers(streamed, passes):
+    # Piper's "do you take Aetna": pocketsphinx "do you take a look", Whisper with no prompt
+    # "Do you take heat net?", and the caller was told Aetna was not on the list
+    readings = {"do you take a look": ("out_of_scope", 0.39),
+                "do you take heat net": ("insurance_question", 0.9),
+                "do you take aetna": ("insurance_question", 0.95)}
+    whisper = SteeredAnswers()
+    refined = Refined(Misheard(streamed), whisper,
+                      choices={"insurer": ("Aetna", "Delta Dental", "Humana")})
+    rec = refined.start(None, (), {"reading": lambda text: readings.get(text, (None, 0.0))})
+    rec.accept(silence(20))
+    assert rec.finish().text == "do you take aetna"
+    assert len(whisper.prompts) == passes
+    assert whisper.prompts[-1] == ("Do you take Aetna? Do you take Delta Dental? "
+                                   "Do you take Humana?")
+
+
 def test_second_pass_words_not_taken_still_count_for_the_matrixs_listed_phrases():
     # an espeak-ng Mandarin voice asking in English: pocketsphinx heard "let my going you",
     # Whisper "Hello, mandarin clean." The NLU reads neither as a request, so the streaming
