@@ -186,7 +186,8 @@ WARNING_SIGNS = {
                       "I keep thinking about killing myself",
                       "my husband passed in the spring and I'm ready to join him",
                       "honestly I'd rather be dead", "she sent me a text saying sorry for "
-                      "everything"],
+                      "everything", "I took my dad's shotgun down off the wall last night",
+                      "lately I just don't want to be around anymore"],
     "minors_vulnerable": ["my kids are home alone and I'm stuck at work", "I'm his conservator",
                           "her carer has been stealing her money",
                           "there are bruises on her arms nobody can explain",
@@ -195,7 +196,9 @@ WARNING_SIGNS = {
                           "I'm 13 so can my mum come with me",
                           "his caregiver has been using his bank card",
                           "my gran let two men in who said her gutters needed doing",
-                          "my father got scammed out of his savings by a man on the phone"],
+                          "my father got scammed out of his savings by a man on the phone",
+                          "my cousin has a learning disability and her fake friends keep "
+                          "using her bank card"],
     "legal_complaint": ["you'll be hearing from my solicitor", "I'm taking you to small claims",
                         "I'm reporting your practice to the licensing board",
                         "you shared my records without my consent",
@@ -233,7 +236,10 @@ NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "I'd rather die than have another root canal",
                "my wife's at her mother's this week, I'll come with her next time",
                "my dad is eighty and needs a check up", "I need to talk to my doctor first",
-               "the builders are in so I'll be late", "sorry for the late notice"]
+               "the builders are in so I'll be late", "sorry for the late notice",
+               "I don't want to be here all afternoon, how long is a crown",
+               "my kids don't want to be here at eight in the morning",
+               "my mates always make me pay for the drinks", "can I pay with my friend's card"]
 
 
 def _detector() -> Detector:
