@@ -14,11 +14,15 @@
 
     .venv/bin/python benchmarks/local_speech.py            # everything (~6 min here)
     .venv/bin/python benchmarks/local_speech.py --skip-latency
+    # with another process loading the cores: N busy processes (pure CPU, same priority) run
+    # beside the server and the callers for the whole latency measurement
+    .venv/bin/python benchmarks/local_speech.py --skip-accuracy --server serve --load 1
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -27,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -161,8 +166,21 @@ def start_server(token: str, db: Path, server: str,
     raise SystemExit("server did not start")
 
 
+@contextlib.contextmanager
+def cores_loaded(processes: int) -> Iterator[None]:
+    """`processes` other processes, each spinning on a core, for as long as the block runs."""
+    spin = "import time\nwhile True:\n    sum(i * i for i in range(100000))\n    time.sleep(0)"
+    loaders = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(processes)]
+    try:
+        yield
+    finally:
+        for proc in loaders:
+            proc.kill()
+            proc.wait()
+
+
 def latency(concurrency: list[int], calls_at_1: int, server: str,
-            max_streams: int = 0, cold: bool = False) -> list[dict]:
+            max_streams: int = 0, cold: bool = False, load: int = 0) -> list[dict]:
     from receptionist.simulation.audio_caller import AudioCaller, piper_voice
 
     token = secrets.token_hex(16)
@@ -202,7 +220,8 @@ def latency(concurrency: list[int], calls_at_1: int, server: str,
                        "to_front_desk": sum(d["busy"] for d in done),
                        "turns_unanswered": sum(d["silent"] for d in done),
                        "handed_over": sum(d["handed_over"] for d in done),
-                       "max_streams": max_streams, "wall_s": time.perf_counter() - started}
+                       "max_streams": max_streams, "load": load,
+                       "wall_s": time.perf_counter() - started}
                 lines: dict[str, list[float]] = {}
                 for d in done:
                     for line, ms in d["per_line"]:
@@ -210,7 +229,8 @@ def latency(concurrency: list[int], calls_at_1: int, server: str,
                 row["per_line_median_ms"] = {k: round(statistics.median(v)) for k, v in
                                              lines.items()}
                 rows.append(row)
-                print(f"  {server}, {n:2} concurrent (MAX_STREAMS={max_streams or 'none'}): "
+                print(f"  {server}, {n:2} concurrent (MAX_STREAMS={max_streams or 'none'}, "
+                      f"{load} loading processes): "
                       f"{len(samples)} turns, voice-to-voice p50 {row['p50_ms']:.0f} ms, p95 "
                       f"{row['p95_ms']:.0f} ms; {row['to_front_desk']} calls to the front desk; "
                       f"{row['turns_unanswered']} turns unanswered; {row['handed_over']} calls "
@@ -237,6 +257,9 @@ def main() -> None:
     p.add_argument("--json", type=Path, help="also write the figures here")
     p.add_argument("--max-streams", type=int, default=0,
                    help="MAX_STREAMS for the server (0: no limit)")
+    p.add_argument("--load", type=int, default=0, metavar="N",
+                   help="N other processes spinning on the cores during the latency runs "
+                        "(the issue's 'another process loading the cores')")
     args = p.parse_args()
     out: dict = {}
     if not args.skip_accuracy:
@@ -264,9 +287,10 @@ def main() -> None:
             out["accuracy"].append(korean)
     if not args.skip_latency:
         print("voice-to-voice latency (real-time callers over the Media Stream):")
-        out["latency"] = [row for server in args.server
-                          for row in latency(args.concurrency, args.calls_at_1, server,
-                                             args.max_streams, args.cold)]
+        with cores_loaded(args.load):
+            out["latency"] = [row for server in args.server
+                              for row in latency(args.concurrency, args.calls_at_1, server,
+                                                 args.max_streams, args.cold, args.load)]
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
 
