@@ -95,6 +95,7 @@ NOT_TAKEN = ("out_of_scope", "goodbye")  # Whisper says "Thank you." for noise: 
 # insurance questions said by Piper, espeak-ng en-us and en-gb (24 lines), no prompt heard the
 # insurer in 9, the options listed as sentences ("Aetna. Cigna.") in 10, "Do you take Aetna? Do
 # you take Cigna? ..." in 19 (Piper's "do you take Aetna": "heat net", "Keaton it", "Aetna").
+# The booking's frame is written the same way; only the audio scenario library measured it.
 NAMES_ONE: dict[str, tuple[str, re.Pattern[str] | None, str]] = {
     "insurance_question": ("insurer", None, "Do you take {}?"),
     "book_appointment": ("appointment_type", re.compile(
@@ -386,9 +387,9 @@ class FreeRecognition(RefinedRecognition):
             # understood only now, and missing its option: heard once more, steered by them
             retry = self._second_pass(again)
             words = _tidy(retry.text) if retry is not None and retry.text else ""
-            if retry is not None and words and self.named[intent or ""][0](words) \
-                    and self.reading(words)[0] == intent:
-                heard, text, confidence = retry, words, self.reading(words)[1]
+            reread = self.reading(words) if words else (None, 0.0)
+            if retry is not None and reread[0] == intent and self.named[intent or ""][0](words):
+                heard, text, confidence = retry, words, reread[1]
         if steered is not None and intent == first and self.named[first or ""][0](text):
             return Hypothesis(text, heard.confidence, also=fast.text)  # it names one now
         if not intent or intent in NOT_TAKEN or confidence < max(before + 0.01, TAKEN):
