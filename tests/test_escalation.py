@@ -176,7 +176,8 @@ WARNING_SIGNS = {
                "my dad touched the socket and got an electric shock",
                "she's lying on the kitchen floor not moving",
                "there's a rucksack by your door with wires coming out",
-               "I think there's a suspicious package in the car park"],
+               "I think there's a suspicious package in the car park",
+               "my little boy got bleach in his eyes"],
     "mental_health": ["I just want to die", "I've been giving all my things away",
                       "I left a note for my sister in case", "I feel empty inside",
                       "my family would be better off without me", "I feel so trapped",
@@ -187,7 +188,9 @@ WARNING_SIGNS = {
                       "my husband passed in the spring and I'm ready to join him",
                       "honestly I'd rather be dead", "she sent me a text saying sorry for "
                       "everything", "I took my dad's shotgun down off the wall last night",
-                      "lately I just don't want to be around anymore"],
+                      "lately I just don't want to be around anymore",
+                      "honestly I can't do this anymore",
+                      "my wife died in March and I'm tempted to follow her"],
     "minors_vulnerable": ["my kids are home alone and I'm stuck at work", "I'm his conservator",
                           "her carer has been stealing her money",
                           "there are bruises on her arms nobody can explain",
@@ -198,7 +201,8 @@ WARNING_SIGNS = {
                           "my gran let two men in who said her gutters needed doing",
                           "my father got scammed out of his savings by a man on the phone",
                           "my cousin has a learning disability and her fake friends keep "
-                          "using her bank card"],
+                          "using her bank card",
+                          "they lock him in his room without food when they go out"],
     "legal_complaint": ["you'll be hearing from my solicitor", "I'm taking you to small claims",
                         "I'm reporting your practice to the licensing board",
                         "you shared my records without my consent",
@@ -206,12 +210,14 @@ WARNING_SIGNS = {
                         "I expect every cent back", "I'll be taking this matter further",
                         "I'm calling on behalf of my client, Mrs Jones",
                         "my attorney will contact you",
-                        "we're joining the class action against your clinic"],
+                        "we're joining the class action against your clinic",
+                        "we'd prefer to go to mediation over this"],
     "human_request": ["are you a robot", "is anybody there", "I don't want an automated system",
                       "is there a receptionist I could talk to",
                       "can you put me through to someone", "is Maria in today?",
                       "customer care please", "zero, zero", "I keep pressing zero",
-                      "can I speak with the hygienist directly"],
+                      "can I speak with the hygienist directly",
+                      "is there somebody there I can talk to"],
 }
 NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "my filling came out, nothing urgent", "I've neglected my teeth for years",
@@ -239,7 +245,12 @@ NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "the builders are in so I'll be late", "sorry for the late notice",
                "I don't want to be here all afternoon, how long is a crown",
                "my kids don't want to be here at eight in the morning",
-               "my mates always make me pay for the drinks", "can I pay with my friend's card"]
+               "my mates always make me pay for the drinks", "can I pay with my friend's card",
+               "I can't do Tuesdays anymore", "I can't do it any more on Mondays",
+               "my dad passed away and I need to follow him up with his insurance",
+               "I'm on a diet and I went hungry all day", "can I leave the kids in the waiting room",
+               "I can't open my mouth wide", "my eyes are watering from hay fever",
+               "I'm practicing meditation for my nerves about the dentist"]
 
 
 def _detector() -> Detector:
