@@ -248,7 +248,8 @@ NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "my mates always make me pay for the drinks", "can I pay with my friend's card",
                "I can't do Tuesdays anymore", "I can't do it any more on Mondays",
                "my dad passed away and I need to follow him up with his insurance",
-               "I'm on a diet and I went hungry all day", "can I leave the kids in the waiting room",
+               "I'm on a diet and I went hungry all day",
+               "can I leave the kids in the waiting room",
                "I can't open my mouth wide", "my eyes are watering from hay fever",
                "I'm practicing meditation for my nerves about the dentist"]
 
