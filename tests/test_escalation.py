@@ -190,7 +190,10 @@ WARNING_SIGNS = {
                       "everything", "I took my dad's shotgun down off the wall last night",
                       "lately I just don't want to be around anymore",
                       "honestly I can't do this anymore",
-                      "my wife died in March and I'm tempted to follow her"],
+                      "my wife died in March and I'm tempted to follow her",
+                      "since the crash I keep thinking I should have died instead of him",
+                      "I honestly can't see the point in anything these days",
+                      "what's the point of living like this"],
     "minors_vulnerable": ["my kids are home alone and I'm stuck at work", "I'm his conservator",
                           "her carer has been stealing her money",
                           "there are bruises on her arms nobody can explain",
@@ -202,7 +205,11 @@ WARNING_SIGNS = {
                           "my father got scammed out of his savings by a man on the phone",
                           "my cousin has a learning disability and her fake friends keep "
                           "using her bank card",
-                          "they lock him in his room without food when they go out"],
+                          "they lock him in his room without food when they go out",
+                          "the girls at the nail bar sleep in the back room and the owner takes "
+                          "their pay", "her boss has kept all of her wages since she arrived",
+                          "my neighbour has dementia and her son slapped her yesterday",
+                          "her boyfriend does all the talking for her at appointments"],
     "legal_complaint": ["you'll be hearing from my solicitor", "I'm taking you to small claims",
                         "I'm reporting your practice to the licensing board",
                         "you shared my records without my consent",
@@ -251,7 +258,13 @@ NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "I'm on a diet and I went hungry all day",
                "can I leave the kids in the waiting room",
                "I can't open my mouth wide", "my eyes are watering from hay fever",
-               "I'm practicing meditation for my nerves about the dentist"]
+               "I'm practicing meditation for my nerves about the dentist",
+               "the fern in your waiting room should have died by now",
+               "I don't see the point of another x-ray", "what's the point of flossing twice",
+               "my boss keeps my schedule so I'll confirm tomorrow",
+               "my son hits me up on text when he needs a ride",
+               "I'd like to speak to the hygienist at my appointment about whitening",
+               "can I talk to the dentist during my check up about my jaw"]
 
 
 def _detector() -> Detector:
