@@ -59,6 +59,13 @@ def test_meaning_not_wording_picks_the_intent(nlu):
         "location_directions"
 
 
+@pytest.mark.parametrize("text", ["I want to see Dr. Ruiz later this week",
+                                  "could you schedule me in for Thursday at four",
+                                  "sure, put me in for the 9th"])
+def test_a_time_asked_for_with_other_verbs_or_a_clinician_is_a_booking(nlu, text):
+    assert nlu.parse(text).intent == "book_appointment", text
+
+
 def test_an_emergency_told_by_its_symptoms_reaches_a_person(nlu):
     world = load_world(ROOT / "flows")
     text = "my father's face went numb on one side and his words are coming out garbled"
