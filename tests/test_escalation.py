@@ -263,6 +263,7 @@ NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "I don't see the point of another x-ray", "what's the point of flossing twice",
                "my boss keeps my schedule so I'll confirm tomorrow",
                "my son hits me up on text when he needs a ride",
+               "can the pushchair be kept in the back room while I'm seen",
                "I'd like to speak to the hygienist at my appointment about whitening",
                "can I talk to the dentist during my check up about my jaw"]
 
