@@ -177,7 +177,9 @@ WARNING_SIGNS = {
                "she's lying on the kitchen floor not moving",
                "there's a rucksack by your door with wires coming out",
                "I think there's a suspicious package in the car park",
-               "my little boy got bleach in his eyes"],
+               "my little boy got bleach in his eyes",
+               "he's in the room with me so I can't say much, can you send help to my flat",
+               "please send the police, he's outside the door"],
     "mental_health": ["I just want to die", "I've been giving all my things away",
                       "I left a note for my sister in case", "I feel empty inside",
                       "my family would be better off without me", "I feel so trapped",
@@ -193,7 +195,10 @@ WARNING_SIGNS = {
                       "my wife died in March and I'm tempted to follow her",
                       "since the crash I keep thinking I should have died instead of him",
                       "I honestly can't see the point in anything these days",
-                      "what's the point of living like this"],
+                      "what's the point of living like this",
+                      "my son has been cutting his arms with a razor",
+                      "she says she wishes she didn't exist",
+                      "since our baby was born my partner keeps saying the baby has been swapped"],
     "minors_vulnerable": ["my kids are home alone and I'm stuck at work", "I'm his conservator",
                           "her carer has been stealing her money",
                           "there are bruises on her arms nobody can explain",
@@ -209,7 +214,8 @@ WARNING_SIGNS = {
                           "the girls at the nail bar sleep in the back room and the owner takes "
                           "their pay", "her boss has kept all of her wages since she arrived",
                           "my neighbour has dementia and her son slapped her yesterday",
-                          "her boyfriend does all the talking for her at appointments"],
+                          "her boyfriend does all the talking for her at appointments",
+                          "my dad is drunk every day so I get my little sisters ready for school"],
     "legal_complaint": ["you'll be hearing from my solicitor", "I'm taking you to small claims",
                         "I'm reporting your practice to the licensing board",
                         "you shared my records without my consent",
@@ -265,7 +271,13 @@ NEAR_MISSES = ["my name is Sue Miller", "is the filling going to hurt",
                "my son hits me up on text when he needs a ride",
                "can the pushchair be kept in the back room while I'm seen",
                "I'd like to speak to the hygienist at my appointment about whitening",
-               "can I talk to the dentist during my check up about my jaw"]
+               "can I talk to the dentist during my check up about my jaw",
+               "I need to update my emergency contact details",
+               "my dad drinks a lot of coffee every day, will that stain his teeth",
+               "my mum drinks tea all day, does it stain", "since the baby was born I haven't "
+               "had time for a check-up", "my son's been scratching his arms because of his eczema",
+               "could you send someone round for a home visit, my mum can't get out",
+               "I can't speak right now, I'm on the train, can you text me"]
 
 
 def _detector() -> Detector:
